@@ -1,0 +1,109 @@
+/** class-validator schemas of the options; messages are phrased to follow `option "<field>"`. */
+import {
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
+
+export function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+const IsHttpUrl = (options?: ValidationOptions) =>
+  ValidateBy({ name: 'isHttpUrl', validator: { validate: isHttpUrl } }, options);
+
+const isScopeToken = (s: unknown) => typeof s === 'string' && s.length > 0 && !/\s/.test(s);
+const IsScope = (options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isScope',
+      validator: {
+        validate: (v: unknown) =>
+          (typeof v === 'string' && v.trim().length > 0) || (Array.isArray(v) && v.every(isScopeToken)),
+      },
+    },
+    options,
+  );
+
+const IsStrategy = (builtIns: readonly string[], options?: ValidationOptions) =>
+  ValidateBy(
+    { name: 'isStrategy', validator: { validate: (v: unknown) => typeof v === 'function' || builtIns.includes(v as string) } },
+    options,
+  );
+
+export const BUILT_IN_STRATEGY_NAMES = ['oauth2', 'youhodler', 'palisade', 'firstvision', 'alternative-payments'] as const;
+
+const URL_MESSAGE = { message: 'must be an absolute http(s) URL' };
+const NON_EMPTY = { message: 'must be a non-empty string' };
+
+/** Module-wide defaults and their per-client overrides. */
+export class PolicySchema {
+  @IsOptional() @IsInt({ message: 'must be a whole number of seconds' }) @Min(0, { message: 'must not be negative' })
+  skewSeconds?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of seconds' }) @Min(1, { message: 'must be at least 1' })
+  defaultTtlSeconds?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(1, { message: 'must be at least 1' })
+  timeoutMs?: number;
+
+  @IsOptional() @IsObject({ message: 'must be an object' })
+  retry?: object;
+}
+
+export class RetrySchema {
+  @IsOptional() @IsInt({ message: 'must be a whole number' }) @Min(1, { message: 'must be at least 1' }) @Max(10, { message: 'must be at most 10' })
+  maxAttempts?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(0, { message: 'must not be negative' })
+  baseDelayMs?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(0, { message: 'must not be negative' })
+  maxDelayMs?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(0, { message: 'must not be negative' })
+  maxRetryAfterMs?: number;
+}
+
+export class ClientSchema extends PolicySchema {
+  @IsStrategy(BUILT_IN_STRATEGY_NAMES, { message: `must be one of ${BUILT_IN_STRATEGY_NAMES.join(', ')} or a strategy class` })
+  strategy!: unknown;
+
+  @IsString(NON_EMPTY) @IsNotEmpty(NON_EMPTY)
+  clientId!: string;
+
+  @IsString(NON_EMPTY) @IsNotEmpty(NON_EMPTY)
+  clientSecret!: string;
+
+  @IsOptional() @IsHttpUrl(URL_MESSAGE)
+  baseUrl?: string;
+
+  @IsOptional() @IsHttpUrl(URL_MESSAGE)
+  tokenUrl?: string;
+
+  @IsOptional() @IsScope({ message: 'must be a string or an array of scope tokens without spaces' })
+  scope?: string | string[];
+
+  @IsOptional() @IsArray({ message: 'must be an array of URL prefixes' }) @IsHttpUrl({ each: true, ...URL_MESSAGE })
+  attachTo?: string[];
+}
+
+/** Fields shared by the strategies that send a Basic header. */
+export class BasicEncodingSchema {
+  @IsOptional() @IsIn(['rfc6749', 'raw'], { message: "must be 'rfc6749' or 'raw'" })
+  basicEncoding?: string;
+}

@@ -1,0 +1,38 @@
+import type { OAuthClientOptions, RetryOptions } from '../interfaces/client-options.interface.js';
+import type { TokenStrategy } from '../strategies/token-strategy.interface.js';
+
+export interface TokenPolicy {
+  skewMs: number;
+  defaultTtlMs: number;
+  timeoutMs: number;
+  retry: RetryOptions;
+}
+
+/** A client as the module uses it: options validated, defaults merged, strategy resolved. */
+export interface ResolvedClient {
+  readonly name: string;
+  readonly options: Readonly<OAuthClientOptions>;
+  readonly strategy: TokenStrategy;
+  readonly tokenUrl: string;
+  /** URL prefixes (as configured, validated) whose requests get this client's token. */
+  readonly attachTo: readonly string[];
+  /** Configured scopes, split and de-duplicated. */
+  readonly scope: readonly string[];
+  readonly policy: TokenPolicy;
+  /** Replaced by `TokenService.setCredentials` (rotation). */
+  credentials: { readonly clientId: string; readonly clientSecret: string };
+}
+
+export const DEFAULT_POLICY: TokenPolicy = {
+  skewMs: 60_000,
+  defaultTtlMs: 300_000,
+  timeoutMs: 10_000,
+  retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 5_000, maxRetryAfterMs: 10_000 },
+};
+
+/** `'a b'`, `['b', 'a', 'a']` → sorted unique scope tokens. */
+export function normalizeScope(scope: string | readonly string[] | undefined): string[] {
+  if (scope === undefined) return [];
+  const tokens = typeof scope === 'string' ? scope.split(/\s+/) : scope;
+  return [...new Set(tokens.filter((s) => s.length > 0))].sort();
+}

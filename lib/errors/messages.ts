@@ -1,0 +1,27 @@
+/** Every error message in one place, so their wording stays consistent and secret-free. */
+import type { TokenRequestErrorDetails } from './token-request.error.js';
+
+const quote = (client: string | undefined) => (client === undefined ? 'OAuthModule' : `OAuth client "${client}"`);
+
+export const configMessages = {
+  invalidOption: (client: string | undefined, field: string, problem: string) =>
+    `${quote(client)}: option "${field}" ${problem}.`,
+  unknownClient: (client: string) =>
+    `Unknown OAuth client "${client}": it is not among the clients given to OAuthModule.forRoot().`,
+  unknownStrategy: (client: string) =>
+    `${quote(client)}: option "strategy" names no built-in strategy (oauth2, youhodler, palisade, firstvision, alternative-payments) and is not a strategy class.`,
+  unresolvableStrategy: (client: string, className: string, reason: string) =>
+    `${quote(client)}: option "strategy" class ${className} could not be created through Nest DI (${reason}). Register it as a provider, or make its dependencies visible to OAuthModule (global modules or forRootAsync({ imports })).`,
+  noClients: () => `OAuthModule: option "clients" must name at least one client.`,
+};
+
+export function tokenRequestMessage(d: TokenRequestErrorDetails): string {
+  const facts = [
+    d.status === undefined ? undefined : `HTTP ${d.status}`,
+    d.providerCode === undefined ? undefined : `provider code ${d.providerCode}`,
+    d.retryAfterMs === undefined ? undefined : `retry after ${d.retryAfterMs} ms`,
+    `${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`,
+  ].filter(Boolean);
+  const description = d.description ? `: ${d.description}` : '';
+  return `Token request for OAuth client "${d.client}" failed with ${d.code} (${facts.join(', ')})${description}`;
+}

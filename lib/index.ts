@@ -1,0 +1,45 @@
+export { OAuthModule } from './oauth.module.js';
+export type { OAuthModuleAsyncOptions } from './oauth.module-definition.js';
+export { TokenService } from './token.service.js';
+export { OAuthError } from './errors/oauth.error.js';
+export { OAuthConfigError } from './errors/oauth-config.error.js';
+export { TokenRequestError, type TokenRequestErrorDetails } from './errors/token-request.error.js';
+export type { OAuthErrorCode, Rfc6749ErrorCode } from './errors/oauth-error-code.js';
+export type {
+  AccessToken,
+  ClientCredentials,
+  InvalidateOptions,
+  TokenRequestOptions,
+} from './interfaces/access-token.interface.js';
+export type {
+  AlternativePaymentsClientOptions,
+  BaseClientOptions,
+  BasicEncoding,
+  BuiltInStrategyName,
+  CustomClientOptions,
+  FirstVisionClientOptions,
+  OAuth2ClientOptions,
+  OAuthClientOptions,
+  PalisadeClientOptions,
+  RetryOptions,
+  TokenPolicyOptions,
+  YouHodlerClientOptions,
+} from './interfaces/client-options.interface.js';
+export type { OAuthClock } from './interfaces/clock.interface.js';
+export type { OAuthModuleOptions, OAuthOptionsFactory } from './interfaces/oauth-module-options.interface.js';
+export type {
+  ConfigIssue,
+  ProviderError,
+  RawToken,
+  TokenHttpRequest,
+  TokenHttpResponse,
+  TokenRequestContext,
+  TokenStrategy,
+} from './strategies/token-strategy.interface.js';
+export { TokenStore, type StoredToken, type TokenStoreContext } from './stores/token-store.interface.js';
+export {
+  basicAuthorization,
+  formEncode,
+  readRfc6749Error,
+  readSnakeOrCamelToken,
+} from './strategies/strategy-helpers.js';

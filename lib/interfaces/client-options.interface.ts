@@ -1,0 +1,83 @@
+import type { Type } from '@nestjs/common';
+import type { TokenStrategy } from '../strategies/token-strategy.interface.js';
+
+export type BuiltInStrategyName = 'oauth2' | 'youhodler' | 'palisade' | 'firstvision' | 'alternative-payments';
+
+/** How a Basic header encodes id and secret: RFC 6749 §2.3.1 form-encodes them first, `raw` does not. */
+export type BasicEncoding = 'rfc6749' | 'raw';
+
+export interface RetryOptions {
+  /** Attempts in all, the first included; 1 disables retries. Default 3. */
+  maxAttempts: number;
+  /** First backoff step; doubles per attempt, with full jitter. Default 200. */
+  baseDelayMs: number;
+  /** Backoff ceiling. Default 5000. */
+  maxDelayMs: number;
+  /** A provider hint longer than this fails at once with `rate_limited`. Default 10 000. */
+  maxRetryAfterMs: number;
+}
+
+/** Knobs with module-wide defaults that each client may override. */
+export interface TokenPolicyOptions {
+  /** Tokens are served until `expiresAt - skew` (at most half the lifetime). Default 60. */
+  skewSeconds?: number;
+  /** Lifetime assumed when the provider sends no `expires_in` and the token is no JWT. Default 300. */
+  defaultTtlSeconds?: number;
+  /** Deadline for one token-endpoint attempt, body included. Default 10 000. */
+  timeoutMs?: number;
+  retry?: Partial<RetryOptions>;
+}
+
+export interface BaseClientOptions extends TokenPolicyOptions {
+  /** The API's base URL; the token URL is `baseUrl` + the strategy's token path. */
+  baseUrl?: string;
+  /** The full token URL; overrides `baseUrl` for the token request. */
+  tokenUrl?: string;
+  clientId: string;
+  clientSecret: string;
+  scope?: string | string[];
+  /** URL prefixes whose requests get this client's token. Default `[baseUrl]` when `baseUrl` is set. */
+  attachTo?: string[];
+}
+
+export interface OAuth2ClientOptions extends BaseClientOptions {
+  strategy: 'oauth2';
+  authMethod?: 'client_secret_basic' | 'client_secret_post';
+  basicEncoding?: BasicEncoding;
+  audience?: string;
+  resource?: string | string[];
+  extraParams?: Record<string, string>;
+}
+
+export interface YouHodlerClientOptions extends BaseClientOptions {
+  strategy: 'youhodler';
+}
+
+export interface PalisadeClientOptions extends BaseClientOptions {
+  strategy: 'palisade';
+}
+
+export interface FirstVisionClientOptions extends BaseClientOptions {
+  strategy: 'firstvision';
+  variant?: 'basic-query' | 'json-body';
+  basicEncoding?: BasicEncoding;
+}
+
+export interface AlternativePaymentsClientOptions extends BaseClientOptions {
+  strategy: 'alternative-payments';
+  basicEncoding?: BasicEncoding;
+}
+
+/** A user strategy: a class resolved through Nest's DI, with whatever extra options it reads. */
+export interface CustomClientOptions extends BaseClientOptions {
+  strategy: Type<TokenStrategy>;
+  [option: string]: unknown;
+}
+
+export type OAuthClientOptions =
+  | OAuth2ClientOptions
+  | YouHodlerClientOptions
+  | PalisadeClientOptions
+  | FirstVisionClientOptions
+  | AlternativePaymentsClientOptions
+  | CustomClientOptions;

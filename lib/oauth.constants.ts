@@ -1,0 +1,6 @@
+/** Injection tokens used inside the module. None of them is part of the public API. */
+export const OAUTH_CLOCK = Symbol('OAUTH:CLOCK');
+export const OAUTH_LOGGER = Symbol('OAUTH:LOGGER');
+
+/** Bodies read from a token endpoint are cut at this size. */
+export const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ConfigurableModuleClass } from './oauth.module-definition.js';
+import { OAUTH_OPTION_PROVIDERS } from './oauth.providers.js';
+import { TokenFetcher } from './token-endpoint/token-fetcher.js';
+import { TokenHttpClient } from './token-endpoint/token-http.client.js';
+import { TokenService } from './token.service.js';
+
+/**
+ * OAuth 2.0 client-credentials tokens for the upstream APIs an app calls.
+ * `OAuthModule.forRoot({ clients })` or `OAuthModule.forRootAsync({ useFactory, inject, isGlobal })`.
+ */
+@Module({
+  providers: [...OAUTH_OPTION_PROVIDERS, TokenHttpClient, TokenFetcher, TokenService],
+  exports: [TokenService],
+})
+export class OAuthModule extends ConfigurableModuleClass {}

@@ -1,0 +1,41 @@
+import type { LoggerService } from '@nestjs/common';
+import type { AccessToken } from '../interfaces/access-token.interface.js';
+import type { OAuthClock } from '../interfaces/clock.interface.js';
+
+/** A token with the time it was obtained, so every replica computes the same refresh point. */
+export interface StoredToken {
+  token: AccessToken;
+  /** Epoch ms (module clock) when the token was received. */
+  obtainedAt: number;
+}
+
+/** What the module hands a store when the app starts. */
+export interface TokenStoreContext {
+  logger: LoggerService;
+  clock: OAuthClock;
+}
+
+/**
+ * A token cache shared beyond this process. The module always keeps its own in-process cache in
+ * front of it; the store is read on a local miss and written after every fetch.
+ * Keys never contain a secret: `<client>:<sha256 of the request parameters>`.
+ */
+export interface TokenStore {
+  init?(context: TokenStoreContext): void | Promise<void>;
+  get(key: string): Promise<StoredToken | undefined>;
+  /** Store until the token expires (`ttlMs` from now). */
+  set(key: string, value: StoredToken, ttlMs: number): Promise<void>;
+  /** Drop the entry; with `ifAccessToken`, only if it still holds that very token. */
+  delete(key: string, ifAccessToken?: string): Promise<void>;
+  /** Drop every entry of a client (keys starting with `<client>:`). */
+  deleteClient(client: string): Promise<void>;
+  /**
+   * Fleet-wide single flight: run `fetch` if this process wins the key's lock, or wait for the
+   * holder's result. Stores without it let each process fetch on its own.
+   */
+  fetchExclusive?(key: string, fetch: () => Promise<StoredToken>): Promise<StoredToken>;
+  close?(): Promise<void>;
+}
+
+/** Injection token for the store, one name for type and token (as `ThrottlerStorage`). */
+export const TokenStore = Symbol('OAUTH:TokenStore');

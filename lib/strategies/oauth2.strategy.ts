@@ -1,0 +1,83 @@
+import { IsIn, IsObject, IsOptional, IsString, ValidateBy } from 'class-validator';
+import type { OAuth2ClientOptions } from '../interfaces/client-options.interface.js';
+import { BasicEncodingSchema } from '../config/options.schema.js';
+import { schemaIssues } from '../config/validate-options.js';
+import {
+  basicAuthorization,
+  formBody,
+  readRfc6749Error,
+  readSnakeOrCamelToken,
+  scopeString,
+} from './strategy-helpers.js';
+import type {
+  ConfigIssue,
+  ProviderError,
+  RawToken,
+  TokenHttpRequest,
+  TokenHttpResponse,
+  TokenRequestContext,
+  TokenStrategy,
+} from './token-strategy.interface.js';
+
+const isStringOrStrings = (v: unknown) => typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string'));
+
+class OAuth2OptionsSchema extends BasicEncodingSchema {
+  @IsOptional() @IsIn(['client_secret_basic', 'client_secret_post'], { message: "must be 'client_secret_basic' or 'client_secret_post'" })
+  authMethod?: string;
+
+  @IsOptional() @IsString({ message: 'must be a string' })
+  audience?: string;
+
+  @IsOptional() @ValidateBy({ name: 'isResource', validator: { validate: isStringOrStrings } }, { message: 'must be a URI or an array of URIs' })
+  resource?: string | string[];
+
+  @IsOptional() @IsObject({ message: 'must be an object of string values' })
+  @ValidateBy(
+    { name: 'stringValues', validator: { validate: (v: object) => Object.values(v ?? {}).every((x) => typeof x === 'string') } },
+    { message: 'must be an object of string values' },
+  )
+  extraParams?: Record<string, string>;
+}
+
+/** Plain RFC 6749 §4.4: form body, client_secret_basic (default) or client_secret_post. */
+export class OAuth2Strategy implements TokenStrategy<OAuth2ClientOptions> {
+  readonly tokenPath = '/oauth/token';
+  readonly sendsScope = true;
+
+  validateOptions(options: OAuth2ClientOptions): ConfigIssue[] {
+    const issues = schemaIssues(OAuth2OptionsSchema, options);
+    const basic = (options.authMethod ?? 'client_secret_basic') === 'client_secret_basic';
+    if (basic && options.basicEncoding === 'raw' && options.clientId.includes(':')) {
+      issues.push({ field: 'clientId', problem: "contains ':', which basicEncoding 'raw' cannot send in a Basic header; use 'rfc6749'" });
+    }
+    return issues;
+  }
+
+  cacheKeyParams(options: OAuth2ClientOptions) {
+    return [options.audience, options.resource, options.extraParams];
+  }
+
+  buildRequest({ options, tokenUrl, clientId, clientSecret, scope }: TokenRequestContext<OAuth2ClientOptions>): TokenHttpRequest {
+    const post = options.authMethod === 'client_secret_post';
+    const form = new URLSearchParams(formBody({ ...options.extraParams, grant_type: 'client_credentials', scope: scopeString(scope), audience: options.audience }));
+    for (const resource of [options.resource ?? []].flat()) form.append('resource', resource);
+    if (post) {
+      form.append('client_id', clientId);
+      form.append('client_secret', clientSecret);
+    }
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
+    if (!post) headers.authorization = basicAuthorization(clientId, clientSecret, options.basicEncoding);
+    return { method: 'POST', url: tokenUrl, headers, body: form.toString() };
+  }
+
+  readToken(response: TokenHttpResponse): RawToken {
+    return readSnakeOrCamelToken(response);
+  }
+
+  readError(response: TokenHttpResponse): ProviderError {
+    return readRfc6749Error(response);
+  }
+}

@@ -1,0 +1,86 @@
+import type { BaseClientOptions } from '../interfaces/client-options.interface.js';
+import type { OAuthErrorCode } from '../errors/oauth-error-code.js';
+
+/** Everything a strategy needs to build one token request. */
+export interface TokenRequestContext<O extends BaseClientOptions = BaseClientOptions> {
+  /** The client's name in `OAuthModule.forRoot({ clients })`. */
+  readonly client: string;
+  /** The client's options as configured (strategy-specific fields included). */
+  readonly options: Readonly<O>;
+  /** `tokenUrl`, or `baseUrl` (or the strategy's default host) + `tokenPath`. */
+  readonly tokenUrl: string;
+  /** Current credentials (they can be rotated at runtime). */
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Scopes for this token: the request's override or the configured ones; may be empty. */
+  readonly scope: readonly string[];
+}
+
+/** The HTTP request a strategy wants sent to the token endpoint. */
+export interface TokenHttpRequest {
+  method: 'POST' | 'GET';
+  /** Absolute URL, query string included. */
+  url: string;
+  headers: Record<string, string>;
+  /** Already encoded (JSON or form); absent for an empty body. */
+  body?: string;
+}
+
+/** A token endpoint's answer, body cut at 1 MiB and parsed as JSON where it is JSON. */
+export interface TokenHttpResponse {
+  status: number;
+  /** Lower-case header names. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** The parsed JSON body, or `undefined` when the body is empty or not JSON. */
+  json: unknown;
+  /** The raw body text (possibly cut). */
+  text: string;
+}
+
+/** The token fields a dialect carries; the library validates and normalises them. */
+export interface RawToken {
+  accessToken?: unknown;
+  tokenType?: unknown;
+  expiresIn?: unknown;
+  scope?: unknown;
+}
+
+/** What a dialect's error body says. Fields left out are derived from the HTTP status. */
+export interface ProviderError {
+  /** An RFC 6749 code (or a library code) when the body implies one; it beats the status. */
+  code?: OAuthErrorCode;
+  /** The provider's own code as a string (`'idempotency_conflict'`, `'240101'`, gRPC `'16'`). */
+  providerCode?: string;
+  description?: string;
+  /** A provider-specific retry hint in ms (the `Retry-After` header is read by the library). */
+  retryAfterMs?: number;
+}
+
+/** A problem with a client's options, found at boot. */
+export interface ConfigIssue {
+  field: string;
+  problem: string;
+}
+
+/**
+ * One token-endpoint dialect: how to ask for a token and how to read the answer.
+ * Built-in strategies are named in options (`strategy: 'palisade'`); a user strategy is a class
+ * implementing this interface, resolved through Nest DI so it may inject other providers.
+ */
+export interface TokenStrategy<O extends BaseClientOptions = BaseClientOptions> {
+  /** Appended to `baseUrl` when no `tokenUrl` is configured. */
+  readonly tokenPath: string;
+  /** Production base URL used when the client configures neither `baseUrl` nor `tokenUrl`. */
+  readonly defaultBaseUrl?: string;
+  /** Whether the dialect sends a scope; a configured scope is otherwise ignored with a warning. */
+  readonly sendsScope?: boolean;
+  /** Extra checks of the strategy's own options, run at boot. */
+  validateOptions?(options: O): ConfigIssue[];
+  /** Parameters besides credentials and scope that make tokens different (e.g. `audience`). */
+  cacheKeyParams?(options: O): unknown;
+  buildRequest(context: TokenRequestContext<O>): TokenHttpRequest;
+  /** Reads the token fields out of a 2xx response. */
+  readToken(response: TokenHttpResponse, context: TokenRequestContext<O>): RawToken;
+  /** Reads an error response (or a 2xx without a token). */
+  readError(response: TokenHttpResponse, context: TokenRequestContext<O>): ProviderError;
+}

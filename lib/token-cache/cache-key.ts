@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import type { ResolvedClient } from '../config/resolved-client.js';
+import { normalizeScope } from '../config/resolved-client.js';
+
+/** One cache key = one single-flight key: everything that makes two token requests differ. */
+export interface CacheKey {
+  /** `<client>:<sha256>`; the client part lets a store drop all of a client's entries. */
+  readonly id: string;
+  readonly client: ResolvedClient;
+  readonly scope: readonly string[];
+  /** The credentials the key was made from; after rotation a key made earlier is stale. */
+  readonly credentials: ResolvedClient['credentials'];
+}
+
+const MAX_MEMO_PER_CLIENT = 1024;
+
+export function clientKeyPrefix(client: string): string {
+  return `${encodeURIComponent(client)}:`;
+}
+
+/**
+ * Builds keys and remembers them per client and requested scope, so the hot path (a cached token)
+ * costs two map lookups and no hashing.
+ */
+export class CacheKeyFactory {
+  private readonly memo = new Map<ResolvedClient, Map<string, CacheKey>>();
+
+  keyFor(client: ResolvedClient, scope: string | readonly string[] | undefined): CacheKey {
+    const requested = scope === undefined ? '\u0000' : typeof scope === 'string' ? scope : scope.join(' ');
+    let perClient = this.memo.get(client);
+    const known = perClient?.get(requested);
+    if (known !== undefined && known.credentials === client.credentials) return known;
+
+    if (perClient === undefined || perClient.size >= MAX_MEMO_PER_CLIENT) {
+      perClient = new Map();
+      this.memo.set(client, perClient);
+    }
+    const key = this.build(client, scope === undefined ? client.scope : normalizeScope(scope));
+    perClient.set(requested, key);
+    return key;
+  }
+
+  private build(client: ResolvedClient, scope: readonly string[]): CacheKey {
+    const { credentials } = client;
+    const secretHash = createHash('sha256').update(credentials.clientSecret).digest('hex');
+    const material = JSON.stringify([
+      client.tokenUrl,
+      credentials.clientId,
+      secretHash,
+      scope,
+      client.strategy.cacheKeyParams?.(client.options) ?? null,
+    ]);
+    const digest = createHash('sha256').update(material).digest('base64url');
+    return { id: clientKeyPrefix(client.name) + digest, client, scope, credentials };
+  }
+}

@@ -1,0 +1,102 @@
+import { Inject, Injectable, type LoggerService } from '@nestjs/common';
+import type { ResolvedClient } from '../config/resolved-client.js';
+import { fingerprint } from '../common/fingerprint.js';
+import { TokenRequestError, type TokenRequestErrorDetails } from '../errors/token-request.error.js';
+import type { OAuthClock } from '../interfaces/clock.interface.js';
+import { OAUTH_CLOCK, OAUTH_LOGGER } from '../oauth.constants.js';
+import type { StoredToken } from '../stores/token-store.interface.js';
+import { asString } from '../strategies/strategy-helpers.js';
+import type { TokenHttpResponse, TokenRequestContext } from '../strategies/token-strategy.interface.js';
+import { backoffDelay, codeForStatus, isRetryable, parseRetryAfter } from './error-classification.js';
+import { redact, snippet } from './redact.js';
+import { computeExpiry } from './token-expiry.js';
+import { TokenHttpClient, TransportFailure } from './token-http.client.js';
+
+type Failure = Omit<TokenRequestErrorDetails, 'attempts' | 'client'>;
+
+/**
+ * Gets one token from a client's token endpoint: builds the dialect's request, retries what may
+ * succeed later (bounded, backoff with full jitter, provider hints honoured) and turns every
+ * other outcome into a `TokenRequestError` that carries no secret and no token.
+ */
+@Injectable()
+export class TokenFetcher {
+  constructor(
+    private readonly http: TokenHttpClient,
+    @Inject(OAUTH_CLOCK) private readonly clock: Required<OAuthClock>,
+    @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
+  ) {}
+
+  async fetch(client: ResolvedClient, scope: readonly string[]): Promise<StoredToken> {
+    const { clientId, clientSecret } = client.credentials;
+    const context: TokenRequestContext = { client: client.name, options: client.options, tokenUrl: client.tokenUrl, clientId, clientSecret, scope };
+    const { retry, timeoutMs } = client.policy;
+
+    for (let attempt = 1; ; attempt++) {
+      this.logger.debug?.(`Requesting a token for OAuth client "${client.name}" from ${client.tokenUrl} (attempt ${attempt})`, 'OAuth');
+      const outcome = await this.attempt(client, context, timeoutMs);
+      if ('token' in outcome) return outcome;
+
+      const hint = outcome.retryAfterMs;
+      const error = (failure: Failure) => new TokenRequestError({ ...failure, client: client.name, attempts: attempt });
+      if (!isRetryable(outcome.code, outcome.status) || attempt >= retry.maxAttempts) throw error(outcome);
+      if (hint !== undefined && hint > retry.maxRetryAfterMs) {
+        throw error({ ...outcome, code: outcome.code === 'temporarily_unavailable' ? outcome.code : 'rate_limited' });
+      }
+      const delay = hint ?? backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs);
+      this.logger.warn(`Token request for OAuth client "${client.name}" failed with ${outcome.code}; retrying in ${delay} ms`, 'OAuth');
+      await this.clock.sleep(delay);
+    }
+  }
+
+  private async attempt(client: ResolvedClient, context: TokenRequestContext, timeoutMs: number): Promise<StoredToken | Failure> {
+    let response: TokenHttpResponse;
+    try {
+      response = await this.http.send(client.strategy.buildRequest(context), timeoutMs);
+    } catch (error) {
+      if (error instanceof TransportFailure) return { code: error.kind, description: error.message };
+      return { code: 'invalid_request', description: `the ${String(client.options.strategy)} strategy could not build a request` };
+    }
+    const received = this.clock.now();
+    if (response.status >= 200 && response.status < 300) {
+      return this.readToken(client, context, response, received);
+    }
+    return this.readFailure(client, context, response, received);
+  }
+
+  private readToken(client: ResolvedClient, context: TokenRequestContext, response: TokenHttpResponse, now: number): StoredToken | Failure {
+    const raw = client.strategy.readToken(response, context);
+    const accessToken = typeof raw.accessToken === 'string' ? raw.accessToken.trim() : '';
+    if (accessToken.length === 0) {
+      const failure = this.readFailure(client, context, response, now);
+      return failure.code === 'invalid_response' && failure.description === undefined
+        ? { ...failure, description: 'the token endpoint answered without an access token' }
+        : failure;
+    }
+    const expiry = computeExpiry(raw.expiresIn, accessToken, now, client.policy.defaultTtlMs);
+    if (!expiry.ok) return { code: 'invalid_response', status: response.status, description: expiry.problem };
+    if (expiry.source === 'default') {
+      this.logger.warn(`OAuth client "${client.name}": the token endpoint sent no expires_in; assuming ${client.policy.defaultTtlMs / 1000} s`, 'OAuth');
+    }
+    const tokenType = asString(raw.tokenType) ?? 'Bearer';
+    const scope = asString(raw.scope);
+    this.logger.debug?.(`Got token ${fingerprint(accessToken)} for OAuth client "${client.name}", expires ${new Date(expiry.expiresAt).toISOString()}`, 'OAuth');
+    return { token: { accessToken, tokenType, expiresAt: expiry.expiresAt, ...(scope === undefined ? {} : { scope }) }, obtainedAt: now };
+  }
+
+  private readFailure(client: ResolvedClient, context: TokenRequestContext, response: TokenHttpResponse, now: number): Failure {
+    const provider = client.strategy.readError(response, context);
+    const { clientSecret, clientId } = context;
+    const headerHint = parseRetryAfter(response.headers['retry-after'], now);
+    const hints = [headerHint, provider.retryAfterMs].filter((h): h is number => h !== undefined && Number.isFinite(h) && h >= 0);
+    const ok = response.status >= 200 && response.status < 300;
+    return {
+      code: provider.code ?? codeForStatus(response.status),
+      status: response.status,
+      description: provider.description === undefined ? undefined : redact(provider.description, clientSecret, clientId),
+      providerCode: provider.providerCode,
+      retryAfterMs: hints.length > 0 ? Math.max(...hints) : undefined,
+      bodySnippet: response.json === undefined || ok ? snippet(response.text, clientSecret, clientId) : undefined,
+    };
+  }
+}

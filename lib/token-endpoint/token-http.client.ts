@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import axios, { type AxiosInstance } from 'axios';
+import type { Readable } from 'node:stream';
+import { MAX_TOKEN_RESPONSE_BYTES } from '../oauth.constants.js';
+import type { TokenHttpRequest, TokenHttpResponse } from '../strategies/token-strategy.interface.js';
+
+/** Why no HTTP answer arrived. Holds no request data: axios errors carry headers and bodies. */
+export class TransportFailure extends Error {
+  constructor(
+    readonly kind: 'network_error' | 'timeout',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TransportFailure';
+  }
+}
+
+/**
+ * Sends token requests through the library's own axios instance, which the bearer interceptor
+ * never touches. One deadline covers connect, headers and body; bodies are cut at 1 MiB.
+ */
+@Injectable()
+export class TokenHttpClient {
+  private readonly http: AxiosInstance = axios.create({
+    validateStatus: () => true,
+    maxRedirects: 0,
+    responseType: 'stream',
+    transformResponse: [],
+    headers: { 'user-agent': 'nestjs-client-credentials' },
+  });
+
+  async send(request: TokenHttpRequest, timeoutMs: number): Promise<TokenHttpResponse> {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
+    try {
+      const response = await this.http.request<Readable>({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        data: request.body,
+        signal: deadline.signal,
+      });
+      const text = await readCapped(response.data, deadline.signal);
+      return { status: response.status, headers: plainHeaders(response.headers), json: parseJson(text), text };
+    } catch (error) {
+      if (deadline.signal.aborted) throw new TransportFailure('timeout', `no answer within ${timeoutMs} ms`);
+      throw new TransportFailure('network_error', describeNetworkError(error));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function readCapped(stream: Readable, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks).subarray(0, MAX_TOKEN_RESPONSE_BYTES).toString('utf8'));
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= MAX_TOKEN_RESPONSE_BYTES) {
+        stream.destroy();
+        finish();
+      }
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onAbort = () => {
+      stream.destroy();
+      onError(new Error('aborted'));
+    };
+    const cleanup = () => {
+      stream.off('data', onData).off('end', finish).off('error', onError);
+      signal.removeEventListener('abort', onAbort);
+    };
+    stream.on('data', onData).on('end', finish).on('error', onError);
+    signal.addEventListener('abort', onAbort);
+  });
+}
+
+function plainHeaders(headers: object): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value == null ? undefined : String(value);
+  }
+  return out;
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim().length === 0) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function describeNetworkError(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  // axios messages are short ("connect ECONNREFUSED 127.0.0.1:80"); never include its config.
+  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+}

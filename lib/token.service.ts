@@ -1,0 +1,219 @@
+import { Inject, Injectable, type LoggerService, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { concat, defer, filter, finalize, firstValueFrom, from, map, type Observable, shareReplay, Subject } from 'rxjs';
+import { fingerprint } from './common/fingerprint.js';
+import { OAuthClientRegistry } from './config/client-registry.js';
+import { configMessages } from './errors/messages.js';
+import { OAuthConfigError } from './errors/oauth-config.error.js';
+import { TokenRequestError } from './errors/token-request.error.js';
+import type {
+  AccessToken,
+  ClientCredentials,
+  InvalidateOptions,
+  TokenRequestOptions,
+} from './interfaces/access-token.interface.js';
+import type { OAuthClock } from './interfaces/clock.interface.js';
+import { OAUTH_CLOCK, OAUTH_LOGGER } from './oauth.constants.js';
+import { TokenStore, type StoredToken } from './stores/token-store.interface.js';
+import { toCacheEntry, type CacheEntry } from './token-cache/cache-entry.js';
+import { CacheKeyFactory, clientKeyPrefix, type CacheKey } from './token-cache/cache-key.js';
+import { TokenFetcher } from './token-endpoint/token-fetcher.js';
+
+type LoadMode = 'miss' | 'refresh' | 'force';
+
+/**
+ * Hands out access tokens: cached per key (client, credentials, scope, dialect parameters), one
+ * in-flight request per key however many callers, refreshed in the background before expiry.
+ */
+@Injectable()
+export class TokenService implements OnModuleInit, OnModuleDestroy {
+  private readonly keys = new CacheKeyFactory();
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly inflight = new Map<string, Observable<StoredToken>>();
+  private readonly cooldowns = new Map<string, { until: number; error: TokenRequestError }>();
+  private readonly fetched$ = new Subject<{ key: string; token: AccessToken }>();
+
+  constructor(
+    private readonly clients: OAuthClientRegistry,
+    private readonly fetcher: TokenFetcher,
+    @Inject(OAUTH_CLOCK) private readonly clock: Required<OAuthClock>,
+    @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
+    @Inject(TokenStore) private readonly store: TokenStore | null,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.store?.init?.({ logger: this.logger, clock: this.clock });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.fetched$.complete();
+    await this.store?.close?.();
+  }
+
+  /** A valid token for `client`, from the cache when it holds one. */
+  getToken(client: string, options?: TokenRequestOptions): Promise<AccessToken> {
+    let key: CacheKey;
+    try {
+      key = this.keys.keyFor(this.clients.get(client), options?.scope);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (options?.forceRefresh !== true) {
+      const cached = this.fresh(key);
+      if (cached !== undefined) return Promise.resolve(cached);
+    }
+    return firstValueFrom(this.load(key, options?.forceRefresh === true ? 'force' : 'miss').pipe(map((s) => s.token)));
+  }
+
+  /** Emits the current token, then each new one for the same key, until unsubscribed. */
+  token$(client: string, options?: Omit<TokenRequestOptions, 'forceRefresh'>): Observable<AccessToken> {
+    return defer(() => {
+      const key = this.keys.keyFor(this.clients.get(client), options?.scope);
+      const next$ = this.fetched$.pipe(
+        filter((fetched) => fetched.key === key.id),
+        map((fetched) => fetched.token),
+      );
+      return concat(from(this.getToken(client, options)), next$);
+    });
+  }
+
+  /**
+   * Drops cached tokens: every token of the client, or one scope's; with `accessToken`, only if
+   * the cache still holds that very token (what a 401 handler wants).
+   */
+  async invalidate(client: string, options?: InvalidateOptions): Promise<void> {
+    const resolved = this.clients.get(client);
+    if (options?.scope === undefined && options?.accessToken === undefined) {
+      this.dropClient(client);
+      await this.storeCall('delete', () => this.store?.deleteClient(client));
+      return;
+    }
+    const key = this.keys.keyFor(resolved, options.scope);
+    const cached = this.cache.get(key.id);
+    if (options.accessToken === undefined || cached?.token.accessToken === options.accessToken) {
+      this.cache.delete(key.id);
+    }
+    await this.storeCall('delete', () => this.store?.delete(key.id, options.accessToken));
+  }
+
+  /** Swaps a client's credentials at runtime; tokens obtained with the old ones are no longer served. */
+  async setCredentials(client: string, credentials: ClientCredentials): Promise<void> {
+    const resolved = this.clients.get(client);
+    for (const field of ['clientId', 'clientSecret'] as const) {
+      const value = credentials[field];
+      if ((field === 'clientSecret' || value !== undefined) && (typeof value !== 'string' || value.length === 0)) {
+        throw new OAuthConfigError(configMessages.invalidOption(client, field, 'must be a non-empty string'), client, field);
+      }
+    }
+    resolved.credentials = { clientId: credentials.clientId ?? resolved.credentials.clientId, clientSecret: credentials.clientSecret };
+    this.dropClient(client);
+    this.logger.log(`OAuth client "${client}": credentials replaced; cached tokens dropped`, 'OAuth');
+  }
+
+  /** The cached token if it may still be served; starts a background refresh when it is due. */
+  private fresh(key: CacheKey): AccessToken | undefined {
+    const entry = this.cache.get(key.id);
+    if (entry === undefined) return undefined;
+    const now = this.clock.now();
+    if (now >= entry.staleAt) return undefined;
+    if (now >= entry.refreshAt && !this.inflight.has(key.id)) this.refreshInBackground(key);
+    return entry.token;
+  }
+
+  private refreshInBackground(key: CacheKey): void {
+    this.load(key, 'refresh').subscribe({
+      error: (error: unknown) =>
+        this.logger.warn(
+          `Background refresh for OAuth client "${key.client.name}" failed (${error instanceof TokenRequestError ? error.code : 'error'}); the current token is served until it expires`,
+          'OAuth',
+        ),
+    });
+  }
+
+  /** Single flight: every caller of one key shares one request until it settles. */
+  private load(key: CacheKey, mode: LoadMode): Observable<StoredToken> {
+    let flight = this.inflight.get(key.id);
+    if (flight === undefined) {
+      flight = defer(() => this.obtain(key, mode)).pipe(
+        finalize(() => this.inflight.delete(key.id)),
+        shareReplay({ bufferSize: 1, refCount: false }),
+      );
+      this.inflight.set(key.id, flight);
+    }
+    return flight;
+  }
+
+  private async obtain(key: CacheKey, mode: LoadMode): Promise<StoredToken> {
+    this.throwIfCoolingDown(key);
+    const shared = mode === 'force' ? undefined : await this.fromStore(key, mode);
+    if (shared !== undefined) return shared;
+
+    const fetchAndShare = async () => {
+      const stored = await this.fetcher.fetch(key.client, key.scope);
+      if (this.isCacheable(stored)) {
+        const ttlMs = stored.token.expiresAt - this.clock.now();
+        await this.storeCall('write', () => this.store?.set(key.id, stored, ttlMs));
+      }
+      return stored;
+    };
+    try {
+      const stored = this.store?.fetchExclusive
+        ? await this.store.fetchExclusive(key.id, fetchAndShare)
+        : await fetchAndShare();
+      this.remember(key, stored);
+      return stored;
+    } catch (error) {
+      if (error instanceof TokenRequestError && error.retryAfterMs !== undefined) {
+        this.cooldowns.set(key.id, { until: this.clock.now() + error.retryAfterMs, error });
+      }
+      throw error;
+    }
+  }
+
+  private throwIfCoolingDown(key: CacheKey): void {
+    const cooldown = this.cooldowns.get(key.id);
+    if (cooldown === undefined) return;
+    const left = cooldown.until - this.clock.now();
+    if (left > 0) throw cooldown.error.repeatWithin(left);
+    this.cooldowns.delete(key.id);
+  }
+
+  /** A token another replica stored, if it is good enough for this load. */
+  private async fromStore(key: CacheKey, mode: LoadMode): Promise<StoredToken | undefined> {
+    if (this.store === null) return undefined;
+    const stored = await this.storeCall('read', () => this.store!.get(key.id));
+    if (stored === undefined || !this.isCacheable(stored)) return undefined;
+    const entry = toCacheEntry(stored, key.client.policy.skewMs);
+    const now = this.clock.now();
+    if (now >= (mode === 'refresh' ? entry.refreshAt : entry.staleAt)) return undefined;
+    this.remember(key, stored);
+    return stored;
+  }
+
+  private remember(key: CacheKey, stored: StoredToken): void {
+    // A fetch that began before a credential rotation completes for its callers, but is not kept.
+    if (!this.isCacheable(stored) || key.credentials !== key.client.credentials) return;
+    this.cache.set(key.id, toCacheEntry(stored, key.client.policy.skewMs));
+    this.fetched$.next({ key: key.id, token: stored.token });
+    this.logger.debug?.(`Cached token ${fingerprint(stored.token.accessToken)} for OAuth client "${key.client.name}"`, 'OAuth');
+  }
+
+  /** `expires_in: 0` means use once: hand it to the waiting callers, keep it nowhere. */
+  private isCacheable(stored: StoredToken): boolean {
+    return stored.token.expiresAt > stored.obtainedAt;
+  }
+
+  private dropClient(client: string): void {
+    const prefix = clientKeyPrefix(client);
+    for (const id of this.cache.keys()) if (id.startsWith(prefix)) this.cache.delete(id);
+  }
+
+  /** The store is an optimisation: its failures are logged and the local path goes on. */
+  private async storeCall<T>(what: string, call: () => Promise<T> | undefined): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      this.logger.warn(`Token store ${what} failed (${error instanceof Error ? error.name : 'error'}); continuing without it`, 'OAuth');
+      return undefined;
+    }
+  }
+}
