@@ -8,17 +8,22 @@ const TOKEN_FIELDS = /("?(?:access_?token|accessToken|refresh_?token|id_?token|c
  * Removes a client's secret (as sent raw, form-encoded or inside a Basic header) and anything
  * token-shaped from text that came from a token endpoint, before it reaches an error or a log.
  */
-export function redact(text: string, secret: string, clientId: string): string {
+export function redact(text: string, sensitive: readonly string[]): string {
   let out = text;
-  const basic = (id: string, s: string) => Buffer.from(`${id}:${s}`).toString('base64');
-  const forms = [secret, formEncode(secret), encodeURIComponent(secret), basic(clientId, secret), basic(formEncode(clientId), formEncode(secret))];
-  for (const form of new Set(forms)) if (form.length > 0) out = out.split(form).join(REDACTED);
+  for (const value of sensitive) if (value.length > 0) out = out.split(value).join(REDACTED);
   return out.replace(JWT, REDACTED).replace(TOKEN_FIELDS, `$1${REDACTED}`);
 }
 
+/** The forms a secret takes on the wire, plus any token the same response carried. */
+export function sensitiveValues(clientId: string, secret: string, tokens: readonly (string | undefined)[] = []): string[] {
+  const basic = (id: string, s: string) => Buffer.from(`${id}:${s}`).toString('base64');
+  const forms = [secret, formEncode(secret), encodeURIComponent(secret), basic(clientId, secret), basic(formEncode(clientId), formEncode(secret))];
+  return [...new Set([...forms, ...tokens.filter((t): t is string => typeof t === 'string' && t.length >= 8)])];
+}
+
 /** First characters of a redacted body, whitespace collapsed, for an error's `bodySnippet`. */
-export function snippet(text: string, secret: string, clientId: string, max = 200): string | undefined {
-  const flat = redact(text, secret, clientId).replace(/\s+/g, ' ').trim();
+export function snippet(text: string, sensitive: readonly string[], max = 200): string | undefined {
+  const flat = redact(text, sensitive).replace(/\s+/g, ' ').trim();
   if (flat.length === 0) return undefined;
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }

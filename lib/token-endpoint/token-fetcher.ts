@@ -8,7 +8,7 @@ import type { StoredToken } from '../stores/token-store.interface.js';
 import { asString } from '../strategies/strategy-helpers.js';
 import type { TokenHttpResponse, TokenRequestContext } from '../strategies/token-strategy.interface.js';
 import { backoffDelay, codeForStatus, isRetryable, parseRetryAfter } from './error-classification.js';
-import { redact, snippet } from './redact.js';
+import { redact, sensitiveValues, snippet } from './redact.js';
 import { computeExpiry } from './token-expiry.js';
 import { TokenHttpClient, TransportFailure } from './token-http.client.js';
 
@@ -86,17 +86,18 @@ export class TokenFetcher {
 
   private readFailure(client: ResolvedClient, context: TokenRequestContext, response: TokenHttpResponse, now: number): Failure {
     const provider = client.strategy.readError(response, context);
-    const { clientSecret, clientId } = context;
+    const carriedToken = client.strategy.readToken(response, context).accessToken;
+    const sensitive = sensitiveValues(context.clientId, context.clientSecret, [asString(carriedToken)]);
     const headerHint = parseRetryAfter(response.headers['retry-after'], now);
     const hints = [headerHint, provider.retryAfterMs].filter((h): h is number => h !== undefined && Number.isFinite(h) && h >= 0);
     const ok = response.status >= 200 && response.status < 300;
     return {
       code: provider.code ?? codeForStatus(response.status),
       status: response.status,
-      description: provider.description === undefined ? undefined : redact(provider.description, clientSecret, clientId),
+      description: provider.description === undefined ? undefined : redact(provider.description, sensitive),
       providerCode: provider.providerCode,
       retryAfterMs: hints.length > 0 ? Math.max(...hints) : undefined,
-      bodySnippet: response.json === undefined || ok ? snippet(response.text, clientSecret, clientId) : undefined,
+      bodySnippet: response.json === undefined || ok ? snippet(response.text, sensitive) : undefined,
     };
   }
 }
