@@ -1,6 +1,7 @@
 export { OAuthModule } from './oauth.module.js';
 export type { OAuthModuleAsyncOptions } from './oauth.module-definition.js';
 export { TokenService } from './token.service.js';
+export type { OAuthRequestOption, OAuthRequestOptions } from './http/oauth-request.options.js';
 export { OAuthError } from './errors/oauth.error.js';
 export { OAuthConfigError } from './errors/oauth-config.error.js';
 export { TokenRequestError, type TokenRequestErrorDetails } from './errors/token-request.error.js';

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { OAuthHttpInterceptor } from './http/oauth-http.interceptor.js';
 import { ConfigurableModuleClass } from './oauth.module-definition.js';
 import { OAUTH_OPTION_PROVIDERS } from './oauth.providers.js';
 import { TokenFetcher } from './token-endpoint/token-fetcher.js';
@@ -10,7 +12,8 @@ import { TokenService } from './token.service.js';
  * `OAuthModule.forRoot({ clients })` or `OAuthModule.forRootAsync({ useFactory, inject, isGlobal })`.
  */
 @Module({
-  providers: [...OAUTH_OPTION_PROVIDERS, TokenHttpClient, TokenFetcher, TokenService],
+  imports: [DiscoveryModule],
+  providers: [...OAUTH_OPTION_PROVIDERS, TokenHttpClient, TokenFetcher, TokenService, OAuthHttpInterceptor],
   exports: [TokenService],
 })
 export class OAuthModule extends ConfigurableModuleClass {}

@@ -1,0 +1,102 @@
+/**
+ * Decides which client's token a request URL gets, on parsed URLs only. Entries are parsed once at
+ * boot into (origin, path prefix); a request costs one `Map` lookup by origin and a few
+ * `startsWith` checks on its already-normalised path.
+ */
+
+export interface AttachToEntry {
+  readonly client: string;
+  /** WHATWG origin: lowercase scheme and host, default port dropped, IDN in punycode. */
+  readonly origin: string;
+  /** Path prefix without a trailing slash; `''` for the whole origin. */
+  readonly path: string;
+}
+
+export interface AttachToMatch {
+  readonly client: string;
+  /** Length of the matched path prefix: the longest prefix wins across clients and modules. */
+  readonly length: number;
+}
+
+export interface MatchableClient {
+  readonly name: string;
+  readonly attachTo: readonly string[];
+  readonly tokenUrl: string;
+}
+
+/** `https://API.example.com:443/v2/` → `{ origin: 'https://api.example.com', path: '/v2' }`. */
+export function parseAttachToEntry(client: string, raw: string): AttachToEntry {
+  const url = new URL(raw);
+  return { client, origin: url.origin, path: trimTrailingSlashes(url.pathname) };
+}
+
+/**
+ * The URL a request goes to, parsed as the http adapter parses it; `undefined` when it cannot be
+ * parsed (a relative URL without `baseURL`), which matches nothing.
+ */
+export function parseRequestUrl(uri: string): URL | undefined {
+  try {
+    return new URL(uri);
+  } catch {
+    return undefined;
+  }
+}
+
+export class AttachToMatcher {
+  private readonly byOrigin = new Map<string, { entry: AttachToEntry; withSlash: string }[]>();
+  private readonly tokenEndpoints = new Set<string>();
+  /** Prefixes configured for more than one client; the first configured one wins. */
+  readonly conflicts: { origin: string; path: string; clients: string[] }[] = [];
+
+  constructor(clients: Iterable<MatchableClient>) {
+    for (const client of clients) {
+      for (const raw of client.attachTo) this.add(parseAttachToEntry(client.name, raw));
+      const tokenUrl = parseRequestUrl(client.tokenUrl);
+      if (tokenUrl !== undefined) this.tokenEndpoints.add(endpointKey(tokenUrl));
+    }
+    for (const entries of this.byOrigin.values()) entries.sort((a, b) => b.entry.path.length - a.entry.path.length);
+  }
+
+  /** The client whose prefix matches `url`, longest prefix first; `undefined` when none does. */
+  match(url: URL): AttachToMatch | undefined {
+    const entries = this.byOrigin.get(url.origin);
+    if (entries === undefined) return undefined;
+    const path = url.pathname;
+    for (const { entry, withSlash } of entries) {
+      if (entry.path === '' || path === entry.path || path.startsWith(withSlash)) {
+        return { client: entry.client, length: entry.path.length };
+      }
+    }
+    return undefined;
+  }
+
+  /** True when `url` is one of the clients' token endpoints (which never get a bearer). */
+  isTokenEndpoint(url: URL): boolean {
+    return this.tokenEndpoints.has(endpointKey(url));
+  }
+
+  private add(entry: AttachToEntry): void {
+    let entries = this.byOrigin.get(entry.origin);
+    if (entries === undefined) this.byOrigin.set(entry.origin, (entries = []));
+    const same = entries.find((e) => e.entry.path === entry.path);
+    if (same !== undefined) {
+      if (same.entry.client !== entry.client) {
+        const conflict = this.conflicts.find((c) => c.origin === entry.origin && c.path === entry.path);
+        if (conflict) conflict.clients.push(entry.client);
+        else this.conflicts.push({ origin: entry.origin, path: entry.path || '/', clients: [same.entry.client, entry.client] });
+      }
+      return;
+    }
+    entries.push({ entry, withSlash: `${entry.path}/` });
+  }
+}
+
+function trimTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 47 /* / */) end--;
+  return path.slice(0, end);
+}
+
+function endpointKey(url: URL): string {
+  return url.origin + trimTrailingSlashes(url.pathname);
+}

@@ -1,0 +1,78 @@
+import { Inject, Injectable, type LoggerService, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import type { AxiosInstance } from 'axios';
+import { fingerprint } from '../common/fingerprint.js';
+import { OAuthClientRegistry } from '../config/client-registry.js';
+import type { AccessToken } from '../interfaces/access-token.interface.js';
+import { OAUTH_LOGGER } from '../oauth.constants.js';
+import { TokenService } from '../token.service.js';
+import { AttachToMatcher, type AttachToMatch } from './attach-to.matcher.js';
+import { joinAxiosInstance, leaveAxiosInstance, type BearerParticipant } from './axios-bearer.hook.js';
+import { discoverHttpAxiosInstances } from './http-service.discovery.js';
+
+/**
+ * Puts `Authorization: Bearer …` on the app's outgoing `HttpService` calls. On module init it finds
+ * every `HttpService` of the app and joins each axios instance's interceptor exactly once; on
+ * module destroy it leaves them (the last participant ejects the interceptors).
+ */
+@Injectable()
+export class OAuthHttpInterceptor implements BearerParticipant, OnModuleInit, OnModuleDestroy {
+  private readonly matcher: AttachToMatcher;
+  private readonly names: ReadonlySet<string>;
+  private readonly joined = new Set<AxiosInstance>();
+
+  constructor(
+    clients: OAuthClientRegistry,
+    private readonly tokens: TokenService,
+    private readonly discovery: DiscoveryService,
+    @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
+  ) {
+    const all = [...clients.all()];
+    this.names = new Set(all.map((client) => client.name));
+    this.matcher = new AttachToMatcher(all);
+  }
+
+  onModuleInit(): void {
+    for (const conflict of this.matcher.conflicts) {
+      this.logger.warn(
+        `OAuth clients ${conflict.clients.map((c) => `"${c}"`).join(', ')} share the attachTo prefix ${conflict.origin}${conflict.path}; "${conflict.clients[0]}" is used for it`,
+        'OAuth',
+      );
+    }
+    for (const axios of discoverHttpAxiosInstances(this.discovery)) {
+      if (this.joined.has(axios)) continue;
+      joinAxiosInstance(axios, this);
+      this.joined.add(axios);
+    }
+    this.logger.debug?.(`Bearer interceptor joined ${this.joined.size} HttpService axios instance(s)`, 'OAuth');
+  }
+
+  onModuleDestroy(): void {
+    for (const axios of this.joined) leaveAxiosInstance(axios, this);
+    this.joined.clear();
+  }
+
+  knows(client: string): boolean {
+    return this.names.has(client);
+  }
+
+  match(url: URL): AttachToMatch | undefined {
+    return this.matcher.match(url);
+  }
+
+  isTokenEndpoint(url: URL): boolean {
+    return this.matcher.isTokenEndpoint(url);
+  }
+
+  getToken(client: string, scope: string | string[] | undefined): Promise<AccessToken> {
+    return this.tokens.getToken(client, scope === undefined ? undefined : { scope });
+  }
+
+  async rejected(client: string, scope: string | string[] | undefined, accessToken: string, willRetry: boolean): Promise<void> {
+    this.logger.warn(
+      `Upstream answered 401 to a call with token ${fingerprint(accessToken)} of OAuth client "${client}"; ${willRetry ? 'retrying once with a fresh token' : 'not retried'}`,
+      'OAuth',
+    );
+    await this.tokens.invalidate(client, { scope, accessToken });
+  }
+}
