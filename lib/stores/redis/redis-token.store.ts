@@ -1,0 +1,347 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash, randomBytes } from 'node:crypto';
+import type { LoggerService } from '@nestjs/common';
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
+import { fingerprint } from '../../common/fingerprint.js';
+import { NOOP_LOGGER } from '../../common/noop-logger.js';
+import { OAuthConfigError } from '../../errors/oauth-config.error.js';
+import type { StoredToken, TokenStore, TokenStoreContext } from '../token-store.interface.js';
+import { ACQUIRE, DELETE, DELETE_CLIENT, POLL, RELEASE, RENEW, WRITE } from './redis-scripts.js';
+import { TokenCodec, type EncryptionKey } from './token-codec.js';
+
+export interface RedisTokenStoreOptions {
+  /** Prepended to every Redis key. Default `'oauth:'`. */
+  prefix?: string;
+  /** Seal values with AES-256-GCM: 32 bytes (Buffer, 64 hex digits or base64). Every replica needs the same key. */
+  encryptionKey?: EncryptionKey;
+  /** No call waits on Redis longer than this; past it the store is treated as unavailable. Default 250. */
+  commandTimeoutMs?: number;
+  /** Lifetime of a fetch lock. A live holder renews it; a crashed one blocks others at most this long. Default 10 000. */
+  lockTtlMs?: number;
+}
+
+/** A Redis (or Cluster) connection, or what `new Redis(...)` takes. */
+export type RedisConnection = Redis | Cluster | RedisOptions | string;
+
+interface RedisKeys {
+  value: string;
+  lock: string;
+  index: string;
+}
+
+type ScriptReply = [number, string, (string | null)?];
+
+/** Why a Redis call did not happen or did not answer; never escapes the store. */
+class RedisUnavailable extends Error {
+  override readonly name = 'RedisUnavailable';
+}
+
+const LOG_CONTEXT = 'OAuth';
+/** While Redis is known to be down, calls fail at once; one probe goes through per interval. */
+const PROBE_INTERVAL_MS = 1_000;
+/** A `get` followed by `fetchExclusive` within this window is one load (see `seen`). */
+const SEEN_WINDOW_MS = 5_000;
+const FIRST_POLL_MS = 5;
+const MAX_POLL_MS = 100;
+const MAX_REMEMBERED = 1_000;
+
+/**
+ * Shares tokens between replicas through Redis and elects one fetcher per key across the fleet.
+ *
+ * - Keys: `<prefix>{<client hash>}:t:<key hash>`; neither the client name nor any secret appears.
+ * - Single flight: the first replica to `SET NX PX` the key's lock (with a random fencing value)
+ *   fetches and writes; the others poll until the value changes, then use it. A live holder renews
+ *   its lock; a crashed one's lock lapses after `lockTtlMs`. Only the fence holder (or, with no
+ *   lock, a strictly newer token) may write, so a holder whose lock lapsed cannot overwrite the
+ *   token of the replica that took over.
+ * - Failure: every Redis call is bounded by `commandTimeoutMs`. When Redis is down or slow the store
+ *   answers "miss" and `fetchExclusive` fetches in this process; one warning per outage, and one
+ *   line when sharing resumes. A value that cannot be opened (wrong key, corrupt) is a miss.
+ */
+export class RedisTokenStore implements TokenStore {
+  private readonly redis: Redis | Cluster;
+  private readonly ownsClient: boolean;
+  private readonly prefix: string;
+  private readonly codec: TokenCodec;
+  private readonly commandTimeoutMs: number;
+  private readonly lockTtlMs: number;
+  private logger: LoggerService = NOOP_LOGGER;
+  private closed = false;
+  /** Set while Redis is unavailable: when the next probe may go through. */
+  private downUntil: number | undefined;
+  /** The write id each key's last `get` saw ('' = no value), so `fetchExclusive` can tell what is new. */
+  private readonly seen = new Map<string, { writeId: string; at: number }>();
+  private readonly unreadableWarned = new Set<string>();
+  /** Which lock this async call chain holds: `set` inside a holder's fetch writes under its fence. */
+  private readonly holder = new AsyncLocalStorage<{ key: string; fence: string }>();
+
+  constructor(redisOrOptions: RedisConnection, options: RedisTokenStoreOptions = {}) {
+    this.prefix = options.prefix ?? 'oauth:';
+    this.commandTimeoutMs = positive(options.commandTimeoutMs ?? 250, 'commandTimeoutMs');
+    this.lockTtlMs = positive(options.lockTtlMs ?? 10_000, 'lockTtlMs');
+    this.codec = new TokenCodec(options.encryptionKey);
+    if (isClient(redisOrOptions)) {
+      this.redis = redisOrOptions;
+      this.ownsClient = false;
+    } else {
+      const redis =
+        typeof redisOrOptions === 'string'
+          ? new Redis(redisOrOptions, { commandTimeout: this.commandTimeoutMs })
+          : new Redis({ commandTimeout: this.commandTimeoutMs, ...redisOrOptions });
+      // Failures surface through the calls (and one warning per outage), not as unhandled events.
+      redis.on('error', () => undefined);
+      this.redis = redis;
+      this.ownsClient = true;
+    }
+  }
+
+  init(context: TokenStoreContext): void {
+    this.logger = context.logger;
+  }
+
+  async get(key: string): Promise<StoredToken | undefined> {
+    const keys = this.keysFor(key);
+    let reply: [string | null, string | null];
+    try {
+      reply = await this.call(() => this.redis.hmget(keys.value, 'd', 'w') as Promise<[string | null, string | null]>);
+    } catch {
+      return undefined;
+    }
+    const [payload, writeId] = reply;
+    this.remember(this.seen, key, { writeId: writeId ?? '', at: performance.now() });
+    return payload === null || writeId === null ? undefined : this.open(keys, payload, writeId);
+  }
+
+  async set(key: string, value: StoredToken, ttlMs: number): Promise<void> {
+    if (!Number.isFinite(ttlMs) || ttlMs < 1) return;
+    const keys = this.keysFor(key);
+    const held = this.holder.getStore();
+    const fence = held !== undefined && held.key === key ? held.fence : '';
+    const args = [fence, this.codec.encode(keys.value, value), String(value.obtainedAt), randomId(), tokenHash(value.token.accessToken), String(Math.ceil(ttlMs))];
+    try {
+      const written = await this.script(WRITE, [keys.value, keys.lock, keys.index], args);
+      if (written !== 1) {
+        this.logger.debug?.(`Redis token store kept a newer token than ${fingerprint(value.token.accessToken)} for key ${fingerprint(key)}`, LOG_CONTEXT);
+      }
+    } catch {
+      // Unavailable: already logged once for this outage; the token stays in this process.
+    }
+  }
+
+  async delete(key: string, ifAccessToken?: string): Promise<void> {
+    const keys = this.keysFor(key);
+    try {
+      await this.script(DELETE, [keys.value], [ifAccessToken === undefined ? '' : tokenHash(ifAccessToken)]);
+    } catch {
+      // Unavailable: the entry expires with its token.
+    }
+  }
+
+  async deleteClient(client: string): Promise<void> {
+    try {
+      await this.script(DELETE_CLIENT, [this.clientKeys(encodeURIComponent(client)).index], []);
+    } catch {
+      // Unavailable: the entries expire with their tokens.
+    }
+  }
+
+  /**
+   * Runs `fetch` if this replica wins the key's lock; otherwise waits for the holder's token.
+   * Without Redis, runs `fetch` here. `fetch` is expected to `set` the token before it returns.
+   */
+  async fetchExclusive(key: string, fetch: () => Promise<StoredToken>): Promise<StoredToken> {
+    const keys = this.keysFor(key);
+    const fence = randomId();
+    // What this replica last saw under the key: a different value is newer than what it asked for.
+    const seen = this.takeSeen(key);
+    let baseline = seen;
+    const giveUpAt = performance.now() + 6 * this.lockTtlMs;
+
+    while (!this.closed) {
+      let reply: ScriptReply;
+      try {
+        reply = await this.script(ACQUIRE, [keys.value, keys.lock], [fence, String(this.lockTtlMs), baseline ?? '', baseline === undefined ? '0' : '1']);
+      } catch {
+        return fetch();
+      }
+      const [state, writeId, payload] = reply;
+      if (state === 2) {
+        const value = this.open(keys, payload ?? '', writeId);
+        if (value !== undefined) return value;
+        baseline = writeId;
+        continue;
+      }
+      if (state === 1) return this.fetchAsHolder(keys, key, fence, fetch);
+
+      baseline = writeId;
+      const outcome = await this.waitForHolder(keys, baseline, giveUpAt);
+      if (outcome === 'unavailable') return fetch();
+      if (outcome === 'gave-up') {
+        this.logger.warn(`Redis token store: the fetch lock for key ${fingerprint(key)} was held too long; fetching in this process`, LOG_CONTEXT);
+        return fetch();
+      }
+      if (outcome !== 'free') {
+        if (outcome.value !== undefined) return outcome.value;
+        baseline = outcome.writeId;
+      }
+    }
+    return fetch();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (!this.ownsClient) return;
+    try {
+      await this.withTimeout(this.redis.quit());
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+
+  private async fetchAsHolder(keys: RedisKeys, key: string, fence: string, fetch: () => Promise<StoredToken>): Promise<StoredToken> {
+    const renew = setInterval(() => {
+      this.script(RENEW, [keys.lock], [fence, String(this.lockTtlMs)]).catch(() => undefined);
+    }, Math.max(Math.floor(this.lockTtlMs / 3), 10));
+    renew.unref?.();
+    try {
+      return await this.holder.run({ key, fence }, fetch);
+    } finally {
+      clearInterval(renew);
+      await this.script(RELEASE, [keys.lock], [fence]).catch(() => undefined);
+    }
+  }
+
+  /** Polls (5 ms doubling to 100 ms) until a new value arrives, the lock is gone, or Redis fails. */
+  private async waitForHolder(
+    keys: RedisKeys,
+    baseline: string,
+    giveUpAt: number,
+  ): Promise<'free' | 'unavailable' | 'gave-up' | { value: StoredToken | undefined; writeId: string }> {
+    let delay = FIRST_POLL_MS;
+    for (;;) {
+      const left = giveUpAt - performance.now();
+      if (left <= 0) return 'gave-up';
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+      delay = Math.min(delay * 2, MAX_POLL_MS);
+      if (this.closed) return 'unavailable';
+      let reply: ScriptReply;
+      try {
+        reply = await this.script(POLL, [keys.value, keys.lock], [baseline]);
+      } catch {
+        return 'unavailable';
+      }
+      const [state, writeId, payload] = reply;
+      if (state === 2) return { value: this.open(keys, payload ?? '', writeId), writeId };
+      if (state === 1) return 'free';
+    }
+  }
+
+  private open(keys: RedisKeys, payload: string, writeId: string): StoredToken | undefined {
+    const decoded = this.codec.decode(keys.value, payload);
+    if (decoded.ok) return decoded.value;
+    if (!this.unreadableWarned.has(writeId)) {
+      if (this.unreadableWarned.size >= MAX_REMEMBERED) this.unreadableWarned.clear();
+      this.unreadableWarned.add(writeId);
+      this.logger.warn(`Redis token store: ignoring the stored value under ${keys.value} (${decoded.reason}); treating it as a cache miss`, LOG_CONTEXT);
+    }
+    return undefined;
+  }
+
+  private takeSeen(key: string): string | undefined {
+    const entry = this.seen.get(key);
+    this.seen.delete(key);
+    return entry !== undefined && performance.now() - entry.at <= SEEN_WINDOW_MS ? entry.writeId : undefined;
+  }
+
+  private remember<V>(map: Map<string, V>, key: string, value: V): void {
+    if (map.size >= MAX_REMEMBERED && !map.has(key)) map.clear();
+    map.set(key, value);
+  }
+
+  private keysFor(key: string): RedisKeys {
+    const separator = key.indexOf(':');
+    const client = separator < 0 ? key : key.slice(0, separator);
+    const base = this.clientKeys(client);
+    const hashed = createHash('sha256').update(key).digest('base64url');
+    return { value: `${base.tag}:t:${hashed}`, lock: `${base.tag}:l:${hashed}`, index: base.index };
+  }
+
+  /** `client` as it appears in store keys (URI-encoded). */
+  private clientKeys(client: string): { tag: string; index: string } {
+    const tag = `${this.prefix}{${createHash('sha256').update(client).digest('base64url').slice(0, 22)}}`;
+    return { tag, index: `${tag}:i` };
+  }
+
+  private script(lua: string, keys: string[], args: string[]): Promise<ScriptReply & number> {
+    return this.call(() => this.redis.eval(lua, keys.length, ...keys, ...args) as Promise<ScriptReply & number>);
+  }
+
+  /**
+   * One Redis call, bounded by `commandTimeoutMs`. While Redis is known to be down (the client is
+   * reconnecting, or a call failed less than a probe interval ago) it fails at once.
+   */
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new RedisUnavailable('store closed');
+    const status = this.redis.status;
+    if (status === 'end' || status === 'close' || status === 'reconnecting') {
+      this.markDown(`connection ${status}`);
+      throw new RedisUnavailable(status);
+    }
+    if (this.downUntil !== undefined && performance.now() < this.downUntil) throw new RedisUnavailable('waiting for the next probe');
+    let result: T;
+    try {
+      result = await this.withTimeout(run());
+    } catch (error) {
+      if (this.closed) throw new RedisUnavailable('store closed');
+      this.markDown(error instanceof RedisUnavailable ? error.message : error instanceof Error ? error.name : 'error');
+      throw error instanceof RedisUnavailable ? error : new RedisUnavailable('command failed');
+    }
+    this.markUp();
+    return result;
+  }
+
+  private withTimeout<T>(pending: Promise<T>): Promise<T> {
+    pending.catch(() => undefined);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new RedisUnavailable(`no answer within ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs);
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
+  private markDown(reason: string): void {
+    const first = this.downUntil === undefined;
+    this.downUntil = performance.now() + PROBE_INTERVAL_MS;
+    if (first) {
+      this.logger.warn(`Redis token store unavailable (${reason}); tokens are fetched and cached in this process until it is back`, LOG_CONTEXT);
+    }
+  }
+
+  private markUp(): void {
+    if (this.downUntil === undefined) return;
+    this.downUntil = undefined;
+    this.logger.log(`Redis token store reachable again; sharing tokens across replicas resumed`, LOG_CONTEXT);
+  }
+}
+
+function isClient(value: RedisConnection): value is Redis | Cluster {
+  return typeof value === 'object' && value !== null && typeof (value as Redis).eval === 'function' && typeof (value as Redis).status === 'string';
+}
+
+function positive(value: number, field: string): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new OAuthConfigError(`RedisTokenStore: option "${field}" must be a positive number of milliseconds.`, undefined, field);
+  }
+  return value;
+}
+
+const randomId = () => randomBytes(12).toString('base64url');
+const tokenHash = (accessToken: string) => createHash('sha256').update(accessToken).digest('base64url');
