@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { HttpModule, HttpService } from '@nestjs/axios';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { AxiosError, type AxiosResponse } from 'axios';
+import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { lastValueFrom } from 'rxjs';
 import { OAuthConfigError, TokenRequestError, TokenService, type OAuthClientOptions } from '../../lib/index.js';
@@ -199,8 +200,9 @@ describe('redirects', () => {
     redirector = track(await startRecordingServer());
   });
 
-  const redirectTo = (location: string) => (_req: unknown, res: import('node:http').ServerResponse) =>
+  const redirectTo = (location: string) => (_req: unknown, res: ServerResponse) => {
     res.writeHead(302, { location }).end();
+  };
 
   it('a 302 to another origin does not carry the token; a same-origin redirect does', async () => {
     redirector.route('GET /away', redirectTo(`${foreign.url}/items`));
