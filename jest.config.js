@@ -1,10 +1,16 @@
 /** Jest in native ESM mode, TypeScript compiled by swc (type-checking is `npm run typecheck`). */
 export default {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test', '<rootDir>/lib'],
+  roots: ['<rootDir>/test', '<rootDir>/lib', '<rootDir>/sample'],
   testMatch: ['**/*.spec.ts'],
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    // The sample imports the package by name, as users do; tests run it on the sources.
+    '^nestjs-client-credentials$': '<rootDir>/lib/index.ts',
+    '^nestjs-client-credentials/testing$': '<rootDir>/lib/testing/index.ts',
+    '^nestjs-client-credentials/redis$': '<rootDir>/lib/stores/redis/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',
