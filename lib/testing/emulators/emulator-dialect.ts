@@ -1,0 +1,46 @@
+/** What one provider emulator supplies to the shared server: its routes, checks and formats. */
+import type {
+  EmulatorClientOptions,
+  EmulatorErrorNames,
+  EmulatorName,
+  EmulatorRequest,
+  ErrorDetails,
+  ExpiresInForm,
+  RawReply,
+} from './emulator.types.js';
+import type { CredentialBook } from './credential-book.js';
+
+/** Who a valid token request is from, and the scope granted. */
+export interface TokenGrant {
+  clientId: string;
+  scope?: string;
+}
+
+export type TokenRequestCheck = { ok: true; grant: TokenGrant } | { ok: false; reply: RawReply };
+
+/** A freshly minted token, `expires_in` already written in the configured form. */
+export interface MintedToken {
+  accessToken: string;
+  /** `undefined` when the form is `missing`. */
+  expiresIn: number | string | undefined;
+  scope?: string;
+}
+
+export interface EmulatorDialect<N extends EmulatorName> {
+  readonly name: N;
+  /** Below the base path. */
+  readonly tokenPath: string;
+  readonly tokenFormat: 'jwt' | 'opaque';
+  readonly expiresIn: ExpiresInForm;
+  /** Checks the token request's shape and credentials exactly as the provider does. */
+  checkTokenRequest(request: EmulatorRequest, credentials: CredentialBook, now: number): TokenRequestCheck;
+  tokenReply(token: MintedToken, grant: TokenGrant): RawReply;
+  errorReply(error: EmulatorErrorNames[N], details: ErrorDetails, request: EmulatorRequest): RawReply;
+  /** The protected resource's answer to a missing, unknown, expired or revoked token. */
+  invalidTokenReply(request: EmulatorRequest): RawReply;
+  notFoundReply(request: EmulatorRequest): RawReply;
+  methodNotAllowedReply(request: EmulatorRequest): RawReply;
+  /** Provider-specific JWT claims. */
+  jwtClaims?(grant: TokenGrant): Record<string, unknown>;
+  clientOptions(baseUrl: string, credentials: { clientId: string; clientSecret: string }): EmulatorClientOptions[N];
+}

@@ -1,0 +1,307 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { CredentialBook } from './credential-book.js';
+import type { EmulatorDialect } from './emulator-dialect.js';
+import type {
+  Emulator,
+  EmulatorClientOptions,
+  EmulatorClock,
+  EmulatorErrorNames,
+  EmulatorName,
+  EmulatorOptions,
+  EmulatorRequest,
+  ExpiresInForm,
+  FailNextOptions,
+  IssuedToken,
+  ProtectedResourceAnswer,
+  RawReply,
+  ScriptedFailure,
+} from './emulator.types.js';
+import { mediaType, readBearer } from './request-checks.js';
+import { TokenRegistry } from './token-registry.js';
+import { TokenSigner } from './token-signer.js';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const RESOURCE_PATHS = ['/ping', '/echo'];
+const JWKS_PATH = '/.well-known/jwks.json';
+
+type Queued<N extends EmulatorName> = { failure: ScriptedFailure<EmulatorErrorNames[N]>; on: 'token' | 'resource' };
+
+/** A path prefix as `/a/b` (or '' for none). */
+function normaliseBasePath(basePath = ''): string {
+  const trimmed = basePath.replace(/^\/+|\/+$/g, '');
+  return trimmed === '' ? '' : `/${trimmed}`;
+}
+
+/**
+ * The HTTP side every emulator shares: one `node:http` server on 127.0.0.1:0 that records each
+ * request, routes it to the token endpoint, the protected resource or the JWKS, plays scripted
+ * failures in order and adds latency. The dialect decides what a valid request looks like and
+ * how answers are written.
+ */
+export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
+  readonly requests: EmulatorRequest[] = [];
+  private readonly credentials: CredentialBook;
+  private readonly basePath: string;
+  private readonly clock: EmulatorClock;
+  private readonly queue: Queued<N>[] = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private registry!: TokenRegistry;
+  private signer!: TokenSigner;
+  private origin = '';
+  private latencyMs: number;
+  private lifetimeSeconds: number;
+  private expiresInForm: ExpiresInForm;
+  private readonly tokenFormat: 'jwt' | 'opaque';
+  private readonly server: Server;
+
+  constructor(
+    private readonly dialect: EmulatorDialect<N>,
+    options: EmulatorOptions,
+    /** Answers before the dialect's own checks, e.g. a rate limit; `undefined` lets the request through. */
+    private readonly gate?: (request: EmulatorRequest, now: number) => RawReply | undefined,
+  ) {
+    this.credentials = new CredentialBook(options.clientId ?? 'test-client', options.clientSecret ?? 'test-secret');
+    this.basePath = normaliseBasePath(options.basePath);
+    this.clock = options.clock ?? { now: () => Date.now() };
+    this.latencyMs = options.latencyMs ?? 0;
+    this.lifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
+    this.expiresInForm = options.expiresIn ?? dialect.expiresIn;
+    this.tokenFormat = options.tokenFormat ?? dialect.tokenFormat;
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  async listen(): Promise<this> {
+    this.signer = await TokenSigner.create();
+    this.registry = new TokenRegistry(this.signer, this.clock);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  get name(): N {
+    return this.dialect.name;
+  }
+  get baseUrl(): string {
+    return this.origin + this.basePath;
+  }
+  get tokenUrl(): string {
+    return this.baseUrl + this.dialect.tokenPath;
+  }
+  get resourceUrl(): string {
+    return `${this.baseUrl}/ping`;
+  }
+  get clientId(): string {
+    return this.credentials.clientId;
+  }
+  get clientSecret(): string {
+    return this.credentials.clientSecret;
+  }
+  get tokenRequests(): EmulatorRequest[] {
+    return this.requests.filter((r) => r.kind === 'token');
+  }
+  get resourceRequests(): EmulatorRequest[] {
+    return this.requests.filter((r) => r.kind === 'resource');
+  }
+  get issuedTokens(): readonly IssuedToken[] {
+    return this.registry.issued;
+  }
+
+  clientOptions(overrides: Partial<EmulatorClientOptions[N]> = {}): EmulatorClientOptions[N] {
+    const credentials = { clientId: this.clientId, clientSecret: this.clientSecret };
+    return { ...this.dialect.clientOptions(this.baseUrl, credentials), ...overrides };
+  }
+
+  failNext(failure: ScriptedFailure<EmulatorErrorNames[N]>, options: number | FailNextOptions = {}): this {
+    const { times = 1, on = 'token' } = typeof options === 'number' ? { times: options } : options;
+    for (let i = 0; i < times; i++) this.queue.push({ failure, on });
+    return this;
+  }
+
+  setLatency(ms: number): this {
+    this.latencyMs = ms;
+    return this;
+  }
+
+  setTokenLifetime(seconds: number): this {
+    this.lifetimeSeconds = seconds;
+    return this;
+  }
+
+  setExpiresIn(form: ExpiresInForm): this {
+    this.expiresInForm = form;
+    return this;
+  }
+
+  setCredentials({ clientId, clientSecret, keepPrevious }: { clientId?: string; clientSecret: string; keepPrevious?: boolean }): this {
+    this.credentials.rotate(clientSecret, clientId, keepPrevious);
+    return this;
+  }
+
+  revoke(accessToken?: string): number {
+    return this.registry.revoke(accessToken);
+  }
+
+  isLive(accessToken: string): boolean {
+    return this.registry.live(accessToken) !== undefined;
+  }
+
+  jwks() {
+    return this.signer.jwks();
+  }
+
+  reset(): this {
+    this.requests.length = 0;
+    this.queue.length = 0;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const socket of this.sockets) socket.destroy();
+    if (!this.server.listening) return;
+    await new Promise<void>((resolve, reject) => this.server.close((error) => (error ? reject(error) : resolve())));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const request = await this.record(req);
+      const reply = await this.route(request);
+      if (reply === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      send(res, reply);
+    } catch {
+      // The client went away mid-request (or the emulator closed): nothing left to answer.
+      if (!res.headersSent && !res.destroyed) send(res, { status: 500, body: 'emulator error' });
+    }
+  }
+
+  private async record(req: IncomingMessage): Promise<EmulatorRequest> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
+    }
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const sub = url.pathname.startsWith(this.basePath) ? url.pathname.slice(this.basePath.length) : undefined;
+    const body = Buffer.concat(chunks).toString('utf8');
+    const request: EmulatorRequest = {
+      kind: sub === this.dialect.tokenPath ? 'token' : sub !== undefined && RESOURCE_PATHS.includes(sub) ? 'resource' : 'other',
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      url: req.url ?? '/',
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      body,
+      receivedAt: this.clock.now(),
+    };
+    const type = mediaType(request);
+    if (type === 'application/json' || type.endsWith('+json')) {
+      try {
+        request.json = JSON.parse(body);
+      } catch {
+        // Left undefined: the dialect answers a malformed body in its own words.
+      }
+    }
+    if (type === 'application/x-www-form-urlencoded') request.form = Object.fromEntries(new URLSearchParams(body));
+    this.requests.push(request);
+    return request;
+  }
+
+  private async route(request: EmulatorRequest): Promise<RawReply | 'drop'> {
+    if (request.kind === 'other') {
+      const isJwks = request.path === this.basePath + JWKS_PATH && request.method === 'GET' && this.tokenFormat === 'jwt';
+      return isJwks ? { status: 200, body: this.signer.jwks() } : this.dialect.notFoundReply(request);
+    }
+    if (request.kind === 'token') await this.delay(this.latencyMs);
+    const scripted = this.takeScripted(request);
+    if (scripted !== undefined) return scripted;
+    return request.kind === 'token' ? this.tokenEndpoint(request) : this.protectedResource(request);
+  }
+
+  private takeScripted(request: EmulatorRequest): RawReply | 'drop' | undefined {
+    const index = this.queue.findIndex((q) => q.on === request.kind);
+    if (index < 0) return undefined;
+    const [{ failure }] = this.queue.splice(index, 1) as [Queued<N>];
+    if (typeof failure === 'string') return this.dialect.errorReply(failure, {}, request);
+    if ('drop' in failure) return 'drop';
+    if ('error' in failure) {
+      const { error, ...details } = failure;
+      const reply = this.dialect.errorReply(error, details, request);
+      if (details.retryAfterSeconds === undefined) return reply;
+      return { ...reply, headers: { ...reply.headers, 'retry-after': String(details.retryAfterSeconds) } };
+    }
+    return failure;
+  }
+
+  private tokenEndpoint(request: EmulatorRequest): RawReply {
+    if (request.method !== 'POST') return this.dialect.methodNotAllowedReply(request);
+    const now = this.clock.now();
+    const gated = this.gate?.(request, now);
+    if (gated !== undefined) return gated;
+    const check = this.dialect.checkTokenRequest(request, this.credentials, now);
+    if (!check.ok) return check.reply;
+    const minted = this.registry.mint(check.grant, {
+      format: this.tokenFormat,
+      lifetimeSeconds: this.lifetimeSeconds,
+      expiresIn: this.expiresInForm,
+      issuer: this.baseUrl,
+      extraClaims: this.dialect.jwtClaims?.(check.grant) ?? {},
+    });
+    return this.dialect.tokenReply(minted, check.grant);
+  }
+
+  private protectedResource(request: EmulatorRequest): RawReply {
+    const record = this.registry.live(readBearer(request));
+    if (record === undefined) {
+      const reply = this.dialect.invalidTokenReply(request);
+      return { ...reply, headers: { 'www-authenticate': 'Bearer error="invalid_token"', ...reply.headers } };
+    }
+    if (request.path.endsWith('/ping') && request.method !== 'GET' && request.method !== 'HEAD') {
+      return this.dialect.methodNotAllowedReply(request);
+    }
+    const answer: ProtectedResourceAnswer = {
+      ok: true,
+      provider: this.name,
+      clientId: record.clientId,
+      ...(record.scope === undefined ? {} : { scope: record.scope }),
+      method: request.method,
+      path: request.path,
+      body: request.body,
+    };
+    return { status: 200, body: answer };
+  }
+
+  private delay(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
+  }
+}
+
+function send(res: ServerResponse, reply: RawReply): void {
+  const text = typeof reply.body === 'string' ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body);
+  const contentType = typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
+  const headers: Record<string, string> = { ...(reply.body === undefined ? {} : { 'content-type': contentType }), ...reply.headers };
+  res.writeHead(reply.status, headers).end(text);
+}

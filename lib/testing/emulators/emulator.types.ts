@@ -1,0 +1,245 @@
+/** The public types of the provider emulators (`nestjs-client-credentials/testing`). */
+import type { IncomingHttpHeaders } from 'node:http';
+import type {
+  AlternativePaymentsClientOptions,
+  FirstVisionClientOptions,
+  OAuth2ClientOptions,
+  PalisadeClientOptions,
+  YouHodlerClientOptions,
+} from '../../interfaces/client-options.interface.js';
+
+/** The emulated token endpoints: one per built-in strategy. */
+export type EmulatorName = 'oauth2' | 'youhodler' | 'palisade' | 'firstvision' | 'alternative-payments';
+
+/**
+ * How a token response writes `expires_in` (with a lifetime of 3600 s):
+ * - `seconds`: `3600`
+ * - `string`: `"3600"`
+ * - `absolute`: the expiry as epoch seconds (`1750392000`, FirstVision's form)
+ * - `absolute-ms`: the expiry as epoch milliseconds
+ * - `milliseconds`: the lifetime in ms, `3600000`
+ * - `missing`: no `expires_in` at all
+ */
+export type ExpiresInForm = 'seconds' | 'string' | 'absolute' | 'absolute-ms' | 'milliseconds' | 'missing';
+
+/** The emulator's time source (epoch ms). Pass the `FakeClock` the module uses, so both agree. */
+export interface EmulatorClock {
+  now(): number;
+}
+
+/** Options every emulator takes. */
+export interface EmulatorOptions {
+  /** The one client the emulator knows. Default `'test-client'`. */
+  clientId?: string;
+  /** Its secret. Default `'test-secret'`. */
+  clientSecret?: string;
+  /** A path prefix the whole API lives under, such as `/sandbox`; it ends up in `baseUrl`. */
+  basePath?: string;
+  /** Lifetime of issued tokens. Default 3600. */
+  tokenLifetimeSeconds?: number;
+  /** How `expires_in` is written. Default: the provider's own form. */
+  expiresIn?: ExpiresInForm;
+  /** A delay before every token-endpoint answer (real time). Default 0. */
+  latencyMs?: number;
+  /** `jwt` (RS256) or `opaque`. Default: what the provider issues. */
+  tokenFormat?: 'jwt' | 'opaque';
+  /** Time source for `iat`, `exp`, token liveness and rate limits. Default `Date.now`. */
+  clock?: EmulatorClock;
+}
+
+export interface OAuth2EmulatorOptions extends EmulatorOptions {
+  /** Scopes the client may ask for; any other is `invalid_scope`. Default: any scope. */
+  scopes?: string[];
+  /** Client authentication methods accepted. Default both. */
+  authMethods?: Array<'client_secret_basic' | 'client_secret_post'>;
+  /** How the Basic header is decoded. Default `'rfc6749'` (form-decoded after Base64). */
+  basicEncoding?: 'rfc6749' | 'raw';
+}
+
+export type YouHodlerEmulatorOptions = EmulatorOptions;
+
+export interface PalisadeEmulatorOptions extends EmulatorOptions {
+  /** The `scope` the token response reports. Default `'balances:read'`. */
+  grantedScope?: string;
+}
+
+export interface FirstVisionEmulatorOptions extends EmulatorOptions {
+  /** The request form the tenant accepts. Default `'basic-query'`. */
+  variant?: 'basic-query' | 'json-body';
+  /** Scopes the client may ask for; any other is `240101`. Default: any scope. */
+  scopes?: string[];
+  /** How the Basic header is decoded. Default `'rfc6749'`. */
+  basicEncoding?: 'rfc6749' | 'raw';
+}
+
+export interface AlternativePaymentsEmulatorOptions extends EmulatorOptions {
+  /** Token requests allowed per second per client id before a 429; `false` turns it off. Default 5. */
+  rateLimitPerSecond?: number | false;
+  /** How the Basic header is decoded. Default `'rfc6749'`. */
+  basicEncoding?: 'rfc6749' | 'raw';
+}
+
+export interface EmulatorOptionsByName {
+  oauth2: OAuth2EmulatorOptions;
+  youhodler: YouHodlerEmulatorOptions;
+  palisade: PalisadeEmulatorOptions;
+  firstvision: FirstVisionEmulatorOptions;
+  'alternative-payments': AlternativePaymentsEmulatorOptions;
+}
+
+/**
+ * The errors each emulator can be told to answer with, in that provider's format. Only the codes
+ * found in the providers' documents are theirs; see docs/testing.md for the emulator's own ones.
+ */
+export interface EmulatorErrorNames {
+  oauth2:
+    | 'invalid_request'
+    | 'invalid_client'
+    | 'invalid_grant'
+    | 'unauthorized_client'
+    | 'unsupported_grant_type'
+    | 'invalid_scope'
+    | 'rate_limited'
+    | 'server_error'
+    | 'temporarily_unavailable';
+  youhodler:
+    | 'invalid_request'
+    | 'unauthorized'
+    | 'idempotency_conflict'
+    | 'not_admissible'
+    | 'rate_limited'
+    | 'upstream_error'
+    | 'temporarily_unavailable';
+  palisade:
+    | 'invalid_argument'
+    | 'unauthenticated'
+    | 'permission_denied'
+    | 'not_found'
+    | 'resource_exhausted'
+    | 'internal'
+    | 'unavailable';
+  firstvision: 'invalid_credentials' | 'bad_request' | 'rate_limited' | 'server_error' | 'service_unavailable';
+  'alternative-payments': 'invalid_credentials' | 'bad_request' | 'rate_limited' | 'server_error' | 'service_unavailable';
+}
+
+/** The `OAuthModule` client options that talk to an emulator, per provider. */
+export interface EmulatorClientOptions {
+  oauth2: OAuth2ClientOptions;
+  youhodler: YouHodlerClientOptions;
+  palisade: PalisadeClientOptions;
+  firstvision: FirstVisionClientOptions;
+  'alternative-payments': AlternativePaymentsClientOptions;
+}
+
+/** Details of a named scripted error. */
+export interface ErrorDetails {
+  /** The provider's own retry hint in the body, where it has one (YouHodler `details.retry_after_ms`). */
+  retryAfterMs?: number;
+  /** A `Retry-After` header (seconds or an HTTP-date). */
+  retryAfterSeconds?: number | string;
+  /** Replaces the provider's human-readable message. */
+  description?: string;
+}
+
+/** An answer written as given (JSON unless `body` is a string). */
+export interface RawReply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * A scripted failure: a named error in the provider's format, a raw reply (an HTML error page,
+ * a 200 without a token, …), or `{ drop: true }` to close the connection without an answer.
+ */
+export type ScriptedFailure<E extends string> = E | ({ error: E } & ErrorDetails) | RawReply | { drop: true };
+
+export interface FailNextOptions {
+  /** How many answers in a row. Default 1. */
+  times?: number;
+  /** Which endpoint fails: the token endpoint (default) or the protected resource. */
+  on?: 'token' | 'resource';
+}
+
+/** One request the emulator received, whatever its route. */
+export interface EmulatorRequest {
+  /** `token` for the token endpoint, `resource` for the protected resource, else `other`. */
+  kind: 'token' | 'resource' | 'other';
+  method: string;
+  /** The path without the query (base path included). */
+  path: string;
+  /** The raw request target, query included. */
+  url: string;
+  query: Record<string, string>;
+  /** Lower-case names, as Node gives them. */
+  headers: IncomingHttpHeaders;
+  /** The raw body ('' when empty). */
+  body: string;
+  /** The body parsed as JSON, when the content type is JSON and it parses. */
+  json?: unknown;
+  /** The body parsed as a form, when the content type is `application/x-www-form-urlencoded`. */
+  form?: Record<string, string>;
+  /** The emulator clock's time of arrival. */
+  receivedAt: number;
+}
+
+/** A token the emulator issued. */
+export interface IssuedToken {
+  accessToken: string;
+  clientId: string;
+  scope?: string;
+  issuedAt: number;
+  /** Epoch ms; the protected resource refuses the token from then on. */
+  expiresAt: number;
+  revoked: boolean;
+}
+
+/** What the protected resource answers to a live token. */
+export interface ProtectedResourceAnswer {
+  ok: true;
+  provider: EmulatorName;
+  clientId: string;
+  scope?: string;
+  method: string;
+  path: string;
+  /** The request body, echoed back. */
+  body: string;
+}
+
+/** A running emulator. Every setter returns the emulator, so calls chain. */
+export interface Emulator<N extends EmulatorName = EmulatorName> {
+  readonly name: N;
+  /** `http://127.0.0.1:<port>` + the base path: what goes into `baseUrl`. */
+  readonly baseUrl: string;
+  readonly tokenUrl: string;
+  /** The protected resource (`GET|POST … <baseUrl>/ping`); it accepts only live tokens. */
+  readonly resourceUrl: string;
+  /** The current credentials. */
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Every request received, in order. */
+  readonly requests: readonly EmulatorRequest[];
+  readonly tokenRequests: readonly EmulatorRequest[];
+  readonly resourceRequests: readonly EmulatorRequest[];
+  readonly issuedTokens: readonly IssuedToken[];
+  /** Client options for `OAuthModule.forRoot({ clients: { name: emulator.clientOptions() } })`. */
+  clientOptions(overrides?: Partial<EmulatorClientOptions[N]>): EmulatorClientOptions[N];
+  /** The next answer(s) of the token endpoint (or the resource) fail as given. Failures queue up. */
+  failNext(failure: ScriptedFailure<EmulatorErrorNames[N]>, options?: number | FailNextOptions): this;
+  /** Delay every token-endpoint answer by `ms` (real time). */
+  setLatency(ms: number): this;
+  setTokenLifetime(seconds: number): this;
+  setExpiresIn(form: ExpiresInForm): this;
+  /** Replaces the credentials; `keepPrevious` keeps the old secret valid too (a rotation grace period). */
+  setCredentials(credentials: { clientId?: string; clientSecret: string; keepPrevious?: boolean }): this;
+  /** Revokes one token, or every token when none is given; returns how many were live. */
+  revoke(accessToken?: string): number;
+  /** Whether the protected resource would accept this token now. */
+  isLive(accessToken: string): boolean;
+  /** The JSON Web Key Set the JWTs are signed with (also served at `<baseUrl>/.well-known/jwks.json`). */
+  jwks(): { keys: Array<Record<string, unknown>> };
+  /** Forgets recorded requests and pending scripted failures (issued tokens stay live). */
+  reset(): this;
+  /** Stops listening and drops open connections. */
+  close(): Promise<void>;
+}

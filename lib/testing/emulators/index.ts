@@ -1,0 +1,23 @@
+export { EMULATOR_NAMES, startEmulator } from './start-emulator.js';
+export type {
+  AlternativePaymentsEmulatorOptions,
+  Emulator,
+  EmulatorClientOptions,
+  EmulatorClock,
+  EmulatorErrorNames,
+  EmulatorName,
+  EmulatorOptions,
+  EmulatorOptionsByName,
+  EmulatorRequest,
+  ErrorDetails,
+  ExpiresInForm,
+  FailNextOptions,
+  FirstVisionEmulatorOptions,
+  IssuedToken,
+  OAuth2EmulatorOptions,
+  PalisadeEmulatorOptions,
+  ProtectedResourceAnswer,
+  RawReply,
+  ScriptedFailure,
+  YouHodlerEmulatorOptions,
+} from './emulator.types.js';
