@@ -189,6 +189,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     if (!this.ownsClient) return;
     try {

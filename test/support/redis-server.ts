@@ -1,0 +1,119 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { describe } from '@jest/globals';
+
+/** Whether a `redis-server` binary is on the PATH. */
+export const redisServerAvailable = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * `describe` when a redis-server exists, else `describe.skip` with a printed notice. Under CI
+ * (`process.env.CI`) a missing redis-server fails the suite instead of skipping it.
+ */
+export function describeWithRedis(name: string, body: () => void): void {
+  if (redisServerAvailable) {
+    describe(name, body);
+    return;
+  }
+  if (process.env.CI) {
+    throw new Error(`redis-server is not installed, and CI is set: "${name}" must not be skipped. Install it (apt-get install -y redis-server).`);
+  }
+  process.stderr.write(`\n[notice] redis-server not found on PATH: skipping "${name}". Install it with apt-get install -y redis-server.\n`);
+  describe.skip(name, body);
+}
+
+/** A throwaway redis-server on 127.0.0.1, no persistence, stopped by its PID. */
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  readonly pid: number | undefined;
+  /** Stops the server (SIGTERM, then SIGKILL if it lingers); the port stays reserved for `start`. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port (an empty server: nothing is persisted). */
+  start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the server keeps its connections but answers nothing. */
+  pause(): void;
+  resume(): void;
+}
+
+const START_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+export async function startRedisServer(): Promise<RedisServer> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    try {
+      let child = await launch(port);
+      const server: RedisServer = {
+        port,
+        url: `redis://127.0.0.1:${port}`,
+        get pid() {
+          return child.pid;
+        },
+        stop: () => terminate(child),
+        start: async () => {
+          if (child.exitCode === null && child.signalCode === null) return;
+          child = await launch(port);
+        },
+        pause: () => void child.kill('SIGSTOP'),
+        resume: () => void child.kill('SIGCONT'),
+      };
+      return server;
+    } catch (error) {
+      lastError = error; // most likely the port was taken between probing and binding: try another
+    }
+  }
+  throw lastError;
+}
+
+function launch(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--enable-debug-command', 'local'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise<ChildProcess>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`redis-server did not start within ${START_TIMEOUT_MS} ms:\n${output}`));
+    }, START_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        child.stdout?.resume(); // keep draining so the server never blocks on a full pipe
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited (${code ?? signal}) before it was ready:\n${output}`));
+    });
+  });
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGCONT'); // a paused server cannot handle SIGTERM
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
