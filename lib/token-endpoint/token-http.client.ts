@@ -36,7 +36,8 @@ export class TokenHttpClient {
       const response = await this.http.request<Readable>({
         method: request.method,
         url: request.url,
-        headers: request.headers,
+        // Exactly the strategy's headers: without this, axios labels an empty POST body a form.
+        headers: hasContentType(request.headers) ? request.headers : { ...request.headers, 'content-type': false },
         data: request.body,
         signal: deadline.signal,
       });
@@ -82,6 +83,10 @@ function readCapped(stream: Readable, signal: AbortSignal): Promise<string> {
     stream.on('data', onData).on('end', finish).on('error', onError);
     signal.addEventListener('abort', onAbort);
   });
+}
+
+function hasContentType(headers: Record<string, string>): boolean {
+  return Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
 }
 
 function plainHeaders(headers: object): Record<string, string | undefined> {
