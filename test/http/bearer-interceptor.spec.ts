@@ -3,7 +3,7 @@ import { HttpModule, HttpService } from '@nestjs/axios';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { AxiosError, type AxiosResponse } from 'axios';
 import type { ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { lastValueFrom } from 'rxjs';
 import { OAuthConfigError, TokenRequestError, TokenService, type OAuthClientOptions } from '../../lib/index.js';
 import { json, startRecordingServer, type RecordingServer } from '../support/recording-server.js';
@@ -314,12 +314,26 @@ describe('401 from a call that carried our token', () => {
   });
 
   it('a second 401 surfaces as the axios error: one retry, never a loop', async () => {
-    const { http } = await bootGuarded(); // `live` stays empty: every token is refused
+    const { app, http } = await bootGuarded(); // `live` stays empty: every token is refused
     const error = await get(http, `${guarded.url}/items`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AxiosError);
     expect((error as AxiosError).response?.status).toBe(401);
     expect(guarded.authorizations()).toEqual(['Bearer alpha-1', 'Bearer alpha-2']);
     expect(alphaTokens.count).toBe(2);
+    // The retry is logged with a fingerprint, never the token.
+    const warnings = app.logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('retrying once');
+    expect(warnings[1]).toContain('not retried');
+    expect(app.logger.text()).not.toMatch(/alpha-\d/);
+  });
+
+  it('does not retry a call whose request body was a stream (it has been consumed)', async () => {
+    const { http } = await bootGuarded();
+    await primeAndRevoke(http);
+    const error = await lastValueFrom(http.put(`${guarded.url}/items`, Readable.from([Buffer.from('chunk')]))).catch((e: unknown) => e);
+    expect((error as AxiosError).response?.status).toBe(401);
+    expect(guarded.requests.map((r) => r.body)).toEqual(['chunk']);
   });
 
   it('concurrent 401s for the same stale token cause one token request, and every call recovers', async () => {
