@@ -153,6 +153,9 @@ describe('per-request selection', () => {
     expect((error as OAuthConfigError).message).toContain('"nope"');
     const objectForm = await get(http, `${alphaApi.url}/items`, { oauth: { client: 'nope' } }).catch((e: unknown) => e);
     expect(objectForm).toBeInstanceOf(OAuthConfigError);
+    const malformed = await get(http, `${alphaApi.url}/items`, { oauth: 42 as never }).catch((e: unknown) => e);
+    expect(malformed).toBeInstanceOf(OAuthConfigError);
+    expect((malformed as OAuthConfigError).message).toContain('"oauth"');
     expect(alphaApi.requests).toHaveLength(0);
   });
 });
