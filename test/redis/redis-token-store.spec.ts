@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { OAuthConfigError, type OAuthClientOptions, type StoredToken } from '../../lib/index.js';
 import { RedisTokenStore, type RedisTokenStoreOptions } from '../../lib/stores/redis/index.js';

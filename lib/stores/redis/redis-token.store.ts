@@ -34,6 +34,14 @@ type ScriptReply = [number, string, (string | null)?];
 /** Why a Redis call did not happen or did not answer; never escapes the store. */
 class RedisUnavailable extends Error {
   override readonly name = 'RedisUnavailable';
+
+  constructor(
+    message: string,
+    /** Whether the command went out (and may still run when Redis answers again). */
+    readonly sent: boolean,
+  ) {
+    super(message);
+  }
 }
 
 const LOG_CONTEXT = 'OAuth';
@@ -84,10 +92,9 @@ export class RedisTokenStore implements TokenStore {
       this.redis = redisOrOptions;
       this.ownsClient = false;
     } else {
-      const redis =
-        typeof redisOrOptions === 'string'
-          ? new Redis(redisOrOptions, { commandTimeout: this.commandTimeoutMs })
-          : new Redis({ commandTimeout: this.commandTimeoutMs, ...redisOrOptions });
+      // ioredis's own timeout only cleans up abandoned commands; the store's bound is `call`'s.
+      const defaults = { commandTimeout: 4 * this.commandTimeoutMs };
+      const redis = typeof redisOrOptions === 'string' ? new Redis(redisOrOptions, defaults) : new Redis({ ...defaults, ...redisOrOptions });
       // Failures surface through the calls (and one warning per outage), not as unhandled events.
       redis.on('error', () => undefined);
       this.redis = redis;
@@ -161,7 +168,8 @@ export class RedisTokenStore implements TokenStore {
       let reply: ScriptReply;
       try {
         reply = await this.script(ACQUIRE, [keys.value, keys.lock], [fence, String(this.lockTtlMs), baseline ?? '', baseline === undefined ? '0' : '1']);
-      } catch {
+      } catch (error) {
+        if (error instanceof RedisUnavailable && error.sent) this.releaseLater(keys, fence);
         return fetch();
       }
       const [state, writeId, payload] = reply;
@@ -210,6 +218,16 @@ export class RedisTokenStore implements TokenStore {
       clearInterval(renew);
       await this.script(RELEASE, [keys.lock], [fence]).catch(() => undefined);
     }
+  }
+
+  /**
+   * A timed-out acquire may still run once Redis answers again and leave a lock nobody renews. A
+   * release queued behind it on the same connection (outside the timeout and the outage gate)
+   * undoes that; if the acquire never ran, it is a no-op.
+   */
+  private releaseLater(keys: RedisKeys, fence: string): void {
+    if (this.closed || this.redis.status === 'end') return;
+    (this.redis.eval(RELEASE, 1, keys.lock, fence) as Promise<unknown>).catch(() => undefined);
   }
 
   /** Polls (5 ms doubling to 100 ms) until a new value arrives, the lock is gone, or Redis fails. */
@@ -282,20 +300,20 @@ export class RedisTokenStore implements TokenStore {
    * reconnecting, or a call failed less than a probe interval ago) it fails at once.
    */
   private async call<T>(run: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new RedisUnavailable('store closed');
+    if (this.closed) throw new RedisUnavailable('store closed', false);
     const status = this.redis.status;
     if (status === 'end' || status === 'close' || status === 'reconnecting') {
       this.markDown(`connection ${status}`);
-      throw new RedisUnavailable(status);
+      throw new RedisUnavailable(status, false);
     }
-    if (this.downUntil !== undefined && performance.now() < this.downUntil) throw new RedisUnavailable('waiting for the next probe');
+    if (this.downUntil !== undefined && performance.now() < this.downUntil) throw new RedisUnavailable('waiting for the next probe', false);
     let result: T;
     try {
       result = await this.withTimeout(run());
     } catch (error) {
-      if (this.closed) throw new RedisUnavailable('store closed');
+      if (this.closed) throw new RedisUnavailable('store closed', true);
       this.markDown(error instanceof RedisUnavailable ? error.message : error instanceof Error ? error.name : 'error');
-      throw error instanceof RedisUnavailable ? error : new RedisUnavailable('command failed');
+      throw error instanceof RedisUnavailable ? error : new RedisUnavailable('command failed', true);
     }
     this.markUp();
     return result;
@@ -304,7 +322,7 @@ export class RedisTokenStore implements TokenStore {
   private withTimeout<T>(pending: Promise<T>): Promise<T> {
     pending.catch(() => undefined);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new RedisUnavailable(`no answer within ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs);
+      const timer = setTimeout(() => reject(new RedisUnavailable(`no answer within ${this.commandTimeoutMs} ms`, true)), this.commandTimeoutMs);
       pending.then(
         (value) => {
           clearTimeout(timer);
