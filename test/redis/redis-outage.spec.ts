@@ -177,13 +177,14 @@ describeWithRedis('RedisTokenStore when Redis is down or slow', () => {
     expect(fetched).toBe(1);
     expect(exclusive.ms).toBeLessThan(commandTimeoutMs + 1_500);
     // The store is now known to be down: the others answer without waiting.
-    for (const call of [
+    const calls: (() => Promise<unknown>)[] = [
       () => store.get('c:k'),
       () => store.set('c:k', value, 60_000),
       () => store.delete('c:k', 'AT-local'),
       () => store.deleteClient('c'),
       () => store.fetchExclusive('c:k', async () => (fetched++, value)),
-    ]) {
+    ];
+    for (const call of calls) {
       const { ms } = await timed(call);
       expect(ms).toBeLessThan(commandTimeoutMs + 1_500);
     }
