@@ -1,0 +1,42 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { OAuthModule, type OAuthClock } from 'nestjs-client-credentials';
+import { ProvidersController } from './api/providers.controller.js';
+import { oauthOptionsFromConfig } from './config/oauth-options.factory.js';
+import { PROVIDERS } from './providers.js';
+import type { UpstreamApi } from './upstream/upstream-api.js';
+import { upstreamApiToken, UpstreamModule } from './upstream/upstream.module.js';
+import { Upstreams } from './upstream/upstreams.js';
+
+export interface AppOptions {
+  /** Settings for the emulated providers; real environment variables take precedence. */
+  emulatedEnv?: Record<string, string>;
+  clock?: OAuthClock;
+}
+
+@Module({})
+export class AppModule {
+  static register({ emulatedEnv = {}, clock }: AppOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => emulatedEnv] }),
+        OAuthModule.forRootAsync({
+          isGlobal: true,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => oauthOptionsFromConfig(config, clock),
+        }),
+        ...PROVIDERS.map((provider) => UpstreamModule.forProvider(provider)),
+      ],
+      controllers: [ProvidersController],
+      providers: [
+        {
+          provide: Upstreams,
+          inject: PROVIDERS.map(upstreamApiToken),
+          useFactory: (...apis: UpstreamApi[]) => new Upstreams(apis),
+        },
+      ],
+      exports: [Upstreams],
+    };
+  }
+}

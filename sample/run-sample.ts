@@ -1,0 +1,78 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TokenService, type OAuthClock } from 'nestjs-client-credentials';
+import { AppModule } from './app.module.js';
+import { startEmulatedProviders } from './emulated-providers.js';
+import { isConfiguredForReal, PROVIDERS } from './providers.js';
+import { Upstreams } from './upstream/upstreams.js';
+import { terminalProgress } from './walkthrough/progress.js';
+import { COLOURS, fit, PLAIN } from './walkthrough/report.js';
+import { runWalkthrough } from './walkthrough/run-walkthrough.js';
+
+export interface SampleOptions {
+  /** Keep the app listening instead of walking through. */
+  serve?: boolean;
+  port?: number;
+  out?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** For the sample's own test: a fake clock shared by the app and the emulators. */
+  clock?: Required<OAuthClock>;
+}
+
+export interface SampleRun {
+  exitCode: number;
+  /** Set in serve mode: stops the app and the emulators. */
+  close(): Promise<void>;
+}
+
+const SYSTEM_CLOCK: Required<OAuthClock> = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** Starts emulators for every provider not configured for real, then the app. */
+export async function runSample({ serve = false, port = 3000, out = process.stdout, clock }: SampleOptions = {}): Promise<SampleRun> {
+  const style = out.isTTY ? COLOURS : PLAIN;
+  const print = (line: string) => out.write(`${line}\n`);
+  const emulated = await startEmulatedProviders(PROVIDERS.filter((p) => !isConfiguredForReal(p)), clock);
+  let app: INestApplication | undefined;
+  const close = async () => {
+    await app?.close();
+    await emulated.close();
+  };
+  try {
+    app = await NestFactory.create(AppModule.register({ emulatedEnv: emulated.env, clock }), {
+      logger: serve ? ['log', 'warn', 'error'] : false,
+    });
+    print(style.bold(fit('nestjs-client-credentials · sample', 0)));
+    print(style.dim(`${PROVIDERS.length} upstream APIs, ${emulated.emulators.size} emulated on 127.0.0.1, no network needed`));
+
+    if (serve) {
+      await app.listen(port, '127.0.0.1');
+      const base = await app.getUrl();
+      print('');
+      print(`listening on ${base}  (Ctrl+C to stop)`);
+      print(`  GET ${base}/providers`);
+      print(`  GET ${base}/tokens          fingerprints and expiry, never tokens`);
+      for (const provider of PROVIDERS) print(`  GET ${base}/providers/${provider.name}/ping`);
+      return { exitCode: 0, close };
+    }
+
+    await app.init();
+    const actualClock = clock ?? SYSTEM_CLOCK;
+    const results = await runWalkthrough({
+      tokens: app.get(TokenService),
+      upstreams: app.get(Upstreams),
+      emulators: emulated.emulators,
+      clock: actualClock,
+      progress: terminalProgress(out, actualClock),
+      style,
+      print,
+    });
+    await close();
+    return { exitCode: results.every((r) => r.ok) ? 0 : 1, close: async () => undefined };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

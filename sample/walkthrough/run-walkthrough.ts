@@ -1,0 +1,38 @@
+import type { OAuthClock, TokenService } from 'nestjs-client-credentials';
+import type { Emulator } from 'nestjs-client-credentials/testing';
+import type { Upstreams } from '../upstream/upstreams.js';
+import type { Progress } from './progress.js';
+import { formatProviderHeading, formatStep, formatSummary, type Style } from './report.js';
+import { failed, skipped, type StepResult } from './step-result.js';
+import { EMULATED_STEPS, firstTokenFromRealApi } from './steps.js';
+
+export interface WalkthroughOptions {
+  tokens: TokenService;
+  upstreams: Upstreams;
+  emulators: ReadonlyMap<string, Emulator>;
+  clock: Required<OAuthClock>;
+  progress: Progress;
+  style: Style;
+  print(line: string): void;
+}
+
+/** Runs every step for every provider, printing as it goes; resolves to all step results. */
+export async function runWalkthrough(options: WalkthroughOptions): Promise<StepResult[]> {
+  const { upstreams, emulators, style, print } = options;
+  const results: StepResult[] = [];
+  for (const api of upstreams.all()) {
+    const emulator = emulators.get(api.provider.name);
+    const where = emulator ? `${api.baseUrl}  (emulated)` : `${api.baseUrl}  (real API)`;
+    formatProviderHeading(api.provider.name, api.provider.label, where, style).forEach(print);
+    const steps = emulator
+      ? EMULATED_STEPS.map((step) => () => step({ ...options, api, emulator }))
+      : [() => firstTokenFromRealApi(options.tokens, api), async () => skipped('scripted steps', '429, 401 and refresh need the emulator')];
+    for (const step of steps) {
+      const result = await step().catch((error: unknown) => failed('step', `threw ${error instanceof Error ? error.name : 'an error'}: ${String(error instanceof Error ? error.message : error)}`));
+      results.push(result);
+      formatStep(result, style).forEach(print);
+    }
+  }
+  formatSummary(results, style).forEach(print);
+  return results;
+}
