@@ -27,11 +27,18 @@ export function fit(text: string, used: number): string {
   return text.length <= room ? text : `${text.slice(0, room - 1)}…`;
 }
 
-/** Splits a line into pieces that fit beside the step titles. */
+/** Splits a line into pieces that fit beside the step titles, after a space or comma if one is near. */
 export function wrap(text: string, width = COLUMNS - DETAIL_INDENT.length): string[] {
   const pieces: string[] = [];
-  for (let rest = text; rest.length > 0; rest = rest.slice(width)) pieces.push(rest.slice(0, width));
-  return pieces.length > 0 ? pieces : [''];
+  let rest = text;
+  while (rest.length > width) {
+    const breakAt = Math.max(rest.lastIndexOf(' ', width), rest.lastIndexOf(',', width - 1) + 1);
+    const cut = breakAt > width / 2 ? breakAt : width;
+    pieces.push(rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).trimStart();
+  }
+  pieces.push(rest);
+  return pieces;
 }
 
 export function formatStep(step: StepResult, style: Style): string[] {

@@ -104,7 +104,7 @@ export async function badSecret({ tokens, emulator, api }: StepContext): Promise
     'bad secret',
     error.code === 'invalid_client' && recovered,
     `TokenRequestError ${error.code}`,
-    `HTTP ${error.status}${provider}, ${error.attempts} attempt (not retried)`,
+    `HTTP ${error.status}${provider}, not retried`,
     `right secret back (setCredentials) → ${recovered ? 'tokens again' : 'still failing'}`,
   );
 }

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { FakeClock } from '../../lib/testing/index.js';
+import { FakeClock, startEmulator } from '../../lib/testing/index.js';
 import { runSample, type SampleRun } from '../../sample/run-sample.js';
 
 /** Collects what the sample prints. */
@@ -45,5 +45,23 @@ describe('the sample app', () => {
     expect(tokens.every((t) => /^[\w-]{12}$/.test(t.fingerprint))).toBe(true);
     expect(JSON.stringify(tokens)).not.toContain('accessToken');
     expect((await fetch(`${base}/providers/nope/ping`)).status).toBe(404);
+  });
+
+  it('calls the API named by environment variables instead of starting its emulator', async () => {
+    const outside = await startEmulator('palisade', { clientId: 'real-id', clientSecret: 'real-secret' });
+    const env = { PALISADE_BASE_URL: outside.baseUrl, PALISADE_CLIENT_ID: 'real-id', PALISADE_CLIENT_SECRET: 'real-secret' };
+    Object.assign(process.env, env);
+    try {
+      const out = new Terminal();
+      const run = await runSample({ out, clock: new FakeClock(Date.now()) });
+      expect(run.exitCode).toBe(0);
+      expect(out.text).toContain('4 emulated on 127.0.0.1');
+      expect(out.text).toContain(`${outside.baseUrl}  (real API)`);
+      expect(outside.tokenRequests).toHaveLength(1);
+      expect(outside.resourceRequests).toHaveLength(1);
+    } finally {
+      for (const name of Object.keys(env)) delete process.env[name];
+      await outside.close();
+    }
   });
 });
