@@ -84,6 +84,13 @@ describe('youhodler: errors', () => {
     expect(youhodler.tokenRequests).toHaveLength(2);
   });
 
+  it('429 with only a Retry-After header (seconds) waits that long', async () => {
+    const { youhodler, tokens } = await start();
+    youhodler.failNext({ status: 429, body: { code: 'rate_limited', message: 'Too many requests.' }, headers: { 'retry-after': '2' } });
+    await tokens.getToken('yh');
+    expect(h.clock.sleeps).toEqual([2000]);
+  });
+
   it('429 with both hints waits the larger (Retry-After in seconds vs retry_after_ms)', async () => {
     const { youhodler, tokens } = await start();
     youhodler.failNext({ error: 'rate_limited', retryAfterMs: 2000, retryAfterSeconds: 3 });
