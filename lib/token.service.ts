@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, type LoggerService, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { concat, defer, filter, finalize, firstValueFrom, from, map, type Observable, shareReplay, Subject } from 'rxjs';
 import { fingerprint } from './common/fingerprint.js';
@@ -13,7 +14,7 @@ import type {
 } from './interfaces/access-token.interface.js';
 import type { OAuthClock } from './interfaces/clock.interface.js';
 import { OAUTH_CLOCK, OAUTH_LOGGER } from './oauth.constants.js';
-import { TokenStore, type StoredToken } from './stores/token-store.interface.js';
+import { TokenStore, type StoreEvictEvent, type StoredToken } from './stores/token-store.interface.js';
 import { toCacheEntry, type CacheEntry } from './token-cache/cache-entry.js';
 import { CacheKeyFactory, clientKeyPrefix, type CacheKey } from './token-cache/cache-key.js';
 import { TokenFetcher } from './token-endpoint/token-fetcher.js';
@@ -41,7 +42,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.store?.init?.({ logger: this.logger, clock: this.clock });
+    await this.store?.init?.({ logger: this.logger, clock: this.clock, evict: (event) => this.evict(event) });
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -200,6 +201,17 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   /** `expires_in: 0` means use once: hand it to the waiting callers, keep it nowhere. */
   private isCacheable(stored: StoredToken): boolean {
     return stored.token.expiresAt > stored.obtainedAt;
+  }
+
+  /** Another replica invalidated: drop what this process holds (a 401's token only if still cached). */
+  private evict(event: StoreEvictEvent): void {
+    if (!('key' in event)) return this.dropClient(event.client);
+    const cached = this.cache.get(event.key);
+    if (cached === undefined) return;
+    const hash = event.accessTokenHash;
+    if (hash === undefined || createHash('sha256').update(cached.token.accessToken).digest('base64url') === hash) {
+      this.cache.delete(event.key);
+    }
   }
 
   private dropClient(client: string): void {

@@ -13,7 +13,15 @@ export interface StoredToken {
 export interface TokenStoreContext {
   logger: LoggerService;
   clock: OAuthClock;
+  /**
+   * Drops this process's cached tokens after another replica invalidated them (a store that
+   * broadcasts `delete` / `deleteClient` calls it): every entry of `client`, or the entry `key`;
+   * with `accessTokenHash` (sha256 of the access token, base64url) only while it holds that token.
+   */
+  evict?(event: StoreEvictEvent): void;
 }
+
+export type StoreEvictEvent = { client: string } | { key: string; accessTokenHash?: string };
 
 /**
  * A token cache shared beyond this process. The module always keeps its own in-process cache in
