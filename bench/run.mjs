@@ -1,0 +1,260 @@
+// `npm run bench`: every benchmark of issue 7 (items 1–6), the library and its peers measured in
+// the same run, each against a baseline measured in that run. Prints the tables and writes
+// bench/RESULTS.md. `node --expose-gc bench/run.mjs hot getter` runs a subset;
+// BENCH_QUICK=1 shortens every phase (for trying the harness, not for figures).
+import { execFileSync, execSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { Bench } from 'tinybench';
+import { closedLoop, fmt, median, startUpstream, table } from './harness.mjs';
+import { subjects } from './subjects.mjs';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const wanted = new Set(process.argv.slice(2));
+const runs = (name) => wanted.size === 0 || wanted.has(name);
+const sections = [];
+const say = (text) => {
+  console.log(text);
+  sections.push(text);
+};
+
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? (a / b).toFixed(3) : 'n/a');
+
+const env = await startUpstream();
+try {
+  say(`# Benchmark results\n\n${machine()}`);
+  if (runs('hot')) await hotPath();
+  if (runs('getter')) await cachedGetter();
+  if (runs('cold')) await coldStart();
+  if (runs('refresh')) await refreshUnderLoad();
+  if (runs('memory')) await memory();
+} finally {
+  await env.stop();
+}
+if (wanted.size === 0 && !QUICK) {
+  writeFileSync(new URL('./RESULTS.md', import.meta.url), `${sections.join('\n\n')}\n`);
+  console.log('\nwritten to bench/RESULTS.md');
+}
+
+function machine() {
+  const cpu = os.cpus();
+  const pkg = (p) => JSON.parse(readFileSync(new URL(p, import.meta.url), 'utf8')).version;
+  const versions = [
+    `nestjs-client-credentials ${pkg('../package.json')} (this commit: ${git('rev-parse --short HEAD')})`,
+    `@nestjs/core ${pkg('../node_modules/@nestjs/core/package.json')}, @nestjs/axios ${pkg('../node_modules/@nestjs/axios/package.json')}, axios ${pkg('../node_modules/axios/package.json')}`,
+    `@badgateway/oauth2-client ${pkg('./node_modules/@badgateway/oauth2-client/package.json')}`,
+    `axios-oauth-client ${pkg('./node_modules/axios-oauth-client/package.json')} + axios-token-interceptor ${pkg('./node_modules/axios-token-interceptor/package.json')}`,
+    `undici-oidc-interceptor ${pkg('./node_modules/undici-oidc-interceptor/package.json')} (undici ${pkg('./node_modules/undici/package.json')})`,
+    `openid-client ${pkg('./node_modules/openid-client/package.json')}`,
+  ];
+  return [
+    `Run ${new Date().toISOString()} with \`npm run bench\`.`,
+    '',
+    `- Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores (${os.platform()} ${os.release()}), ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    `- Node ${process.version}`,
+    ...versions.map((v) => `- ${v}`),
+    '- Upstream (token endpoint + protected API) is a separate Node process on 127.0.0.1 (bench/servers.mjs).',
+  ].join('\n');
+}
+
+function git(args) {
+  try {
+    return execSync(`git ${args}`, { cwd: fileURLToPath(new URL('..', import.meta.url)) }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+// 1. Hot path: authenticated GETs vs the same transport with a static header.
+async function hotPath() {
+  const seconds = QUICK ? 0.5 : 2;
+  const rounds = QUICK ? 1 : 3;
+  await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
+  const rows = [];
+  for (const subject of subjects) {
+    const lib = await subject.start(env);
+    const base = await subject.baseline(env);
+    try {
+      for (const concurrency of [1, 32]) {
+        // Warm both (JIT, sockets, the first token), then alternate to share the noise.
+        await closedLoop(lib.call, concurrency, 500);
+        await closedLoop(base.call, concurrency, 500);
+        const a = [];
+        const b = [];
+        for (let r = 0; r < rounds; r++) {
+          a.push(await closedLoop(lib.call, concurrency, seconds * 1000));
+          b.push(await closedLoop(base.call, concurrency, seconds * 1000));
+        }
+        const rps = median(a.map((x) => x.rps));
+        const baseRps = median(b.map((x) => x.rps));
+        const p99 = median(a.map((x) => x.p99));
+        const baseP99 = median(b.map((x) => x.p99));
+        const failed = a.reduce((n, x) => n + x.failed, 0);
+        rows.push([subject.name, subject.transport, concurrency, rps, baseRps, ratio(rps, baseRps), p99, baseP99, ratio(p99, baseP99), failed]);
+        console.log(`  hot path ${subject.name} c=${concurrency}: ${fmt(rps)} req/s vs ${fmt(baseRps)}`);
+      }
+    } finally {
+      await lib.close();
+      await base.close();
+    }
+  }
+  say(
+    `## 1. Hot path: authenticated GETs to a loopback API\n\n` +
+      `Closed loop, ${rounds} alternating rounds of ${seconds} s per side (median of rounds); baseline = the same client with a static \`Authorization\` header and no auth library. Targets for nestjs-client-credentials: throughput ratio ≥ 0.97, p99 ratio ≤ 1.05.\n\n` +
+      table(['library', 'transport', 'concurrency', 'req/s', 'baseline req/s', 'ratio', 'p99 ms', 'baseline p99 ms', 'p99 ratio', 'failed'], rows),
+  );
+}
+
+// 2. A valid cached token: operations per second and bytes allocated per call.
+async function cachedGetter() {
+  await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
+  const BATCH = 1000;
+  const instances = [];
+  const rows = [];
+  const token = { accessToken: 'x'.repeat(200), tokenType: 'Bearer', expiresAt: Date.now() + 3_600_000 };
+  const map = new Map([['api', token]]);
+  const floor = () => Promise.resolve(map.get('api'));
+  const bench = new Bench({ time: QUICK ? 200 : 1500, warmupTime: QUICK ? 50 : 300 });
+  const tasks = [['baseline: Promise.resolve(map.get(key))', floor]];
+  for (const subject of subjects) {
+    if (subject.noGetter) continue;
+    const instance = await subject.start(env);
+    instances.push(instance);
+    await instance.getToken();
+    tasks.push([subject.name, instance.getToken]);
+  }
+  for (const [name, get] of tasks) {
+    bench.add(name, async () => {
+      for (let i = 0; i < BATCH; i++) await get();
+    });
+  }
+  await bench.run();
+  const baseOps = bench.tasks[0].result.throughput.mean * BATCH;
+  for (const [i, [name, get]] of tasks.entries()) {
+    const ops = bench.tasks[i].result.throughput.mean * BATCH;
+    const bytes = await allocatedAsync(get);
+    rows.push([name, ops, baseOps, ratio(ops, baseOps), bytes.toFixed(0)]);
+  }
+  const notes = [];
+  for (const subject of subjects.filter((s) => s.noGetter)) {
+    rows.push([subject.name, 'n/a', baseOps, 'n/a', 'n/a']);
+    notes.push(`- ${subject.name}: n/a, ${subject.noGetter}.`);
+  }
+  for (const instance of instances) await instance.close();
+  say(
+    `## 2. Getting a valid cached token\n\n` +
+      `tinybench, \`await getToken()\` ${BATCH}× per iteration, one process on one core. Bytes per call: V8 new-space growth over 10,000 awaited calls (no scavenge in between). Target for nestjs-client-credentials: ≥ 5 M ops/s.\n\n` +
+      table(['library', 'ops/s', 'baseline ops/s', 'ratio', 'bytes/call'], rows) +
+      (notes.length > 0 ? `\n\n${notes.join('\n')}` : ''),
+  );
+}
+
+function newSpaceUsed() {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_used_size;
+}
+async function allocatedAsync(get, n = 10_000) {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    globalThis.gc?.();
+    const before = newSpaceUsed();
+    for (let i = 0; i < n; i++) await get();
+    const after = newSpaceUsed();
+    if (after >= before) return (after - before) / n;
+  }
+  return Number.NaN;
+}
+
+// 3. Cold start: 10,000 concurrent calls on an empty cache.
+async function coldStart() {
+  const CALLS = QUICK ? 1000 : 10_000;
+  const DELAY = 20;
+  await env.control({ tokenDelayMs: DELAY, expiresIn: 3600 });
+  const own = [];
+  for (let i = 0; i < 10; i++) {
+    const t = performance.now();
+    await (await fetch(env.tokenUrl, { method: 'POST', body: 'grant_type=client_credentials' })).json();
+    own.push(performance.now() - t);
+  }
+  const endpoint = median(own);
+  const rows = [];
+  for (const subject of subjects) {
+    // One unmeasured cycle first: a warm process (JIT, connection pool) with a cold token cache.
+    const warm = await subject.start(env, { connections: 64 });
+    await Promise.all(Array.from({ length: 100 }, () => (warm.getToken ?? warm.call)()));
+    await warm.close();
+    const instance = await subject.start(env, { connections: 64 });
+    const viaHttp = instance.getToken === undefined;
+    const get = viaHttp ? instance.call : instance.getToken;
+    await env.reset();
+    let first;
+    let failed = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: CALLS }, () =>
+        get().then(
+          () => (first ??= performance.now() - t0),
+          () => failed++,
+        ),
+      ),
+    );
+    const all = performance.now() - t0;
+    const { tokenRequests } = await env.stats();
+    await instance.close();
+    rows.push([subject.name + (viaHttp ? ' (HTTP calls)' : ''), tokenRequests, first, all, endpoint, ratio(first, endpoint), failed]);
+    console.log(`  cold start ${subject.name}: ${tokenRequests} token requests`);
+  }
+  say(
+    `## 3. Cold start: ${CALLS.toLocaleString('en-US')} concurrent calls on an empty cache\n\n` +
+      `Each library first runs one unmeasured cycle (warm process: JIT and connection pool), then a fresh instance with an empty cache takes ${CALLS.toLocaleString('en-US')} calls at once. Token endpoint answers after ${DELAY} ms; its own latency (median of 10 direct POSTs) is the baseline for the first call. undici-oidc-interceptor has no token getter, so its calls are HTTP calls through its dispatcher (64 connections). Target for nestjs-client-credentials: 1 token request.\n\n` +
+      table(['library', 'token requests', 'first call ms', 'all calls ms', 'token endpoint ms', 'first / endpoint', 'failed'], rows),
+  );
+}
+
+// 4. Refresh under load: 2-second tokens, steady traffic at concurrency 32.
+async function refreshUnderLoad() {
+  const seconds = QUICK ? 5 : 20;
+  await env.control({ tokenDelayMs: 20, expiresIn: 2 });
+  const rows = [];
+  for (const subject of subjects) {
+    const instance = await subject.start(env, {});
+    await env.reset();
+    const run = await closedLoop(instance.call, 32, seconds * 1000, { keep: true });
+    const stats = await env.stats();
+    await instance.close();
+    const served = run.records.filter((r) => typeof r.value === 'number');
+    const firstIssued = Math.min(...served.map((r) => r.value));
+    // A call waited on the token endpoint if the token it carried was issued after it began.
+    const waited = served.filter((r) => r.value > r.start);
+    const waitedAfterFirst = waited.filter((r) => r.start > firstIssued).length;
+    rows.push([subject.name, run.calls, run.rps, waited.length - waitedAfterFirst, waitedAfterFirst, stats.api401, run.failed, stats.tokenRequests, run.p99]);
+    console.log(`  refresh ${subject.name}: waits after first ${waitedAfterFirst}, 401s ${stats.api401}`);
+  }
+  say(
+    `## 4. Refresh under load: 2-second tokens, ${seconds} s at concurrency 32\n\n` +
+      `Token endpoint latency 20 ms. "Waited" = the call carried a token issued after the call began (exact: the API echoes the token's issue time). The first wave (calls begun before the first token existed) is counted apart. 401s are counted by the API (an expired token presented); "failed" are calls the client saw fail. Targets for nestjs-client-credentials: 0 waits after the first, 0 401s.\n\n` +
+      table(['library', 'calls', 'req/s', 'first-wave waits', 'waits after first', '401s at API', 'failed', 'token requests', 'p99 ms'], rows),
+  );
+}
+
+// 5. Memory per cache key (each library in its own process).
+async function memory() {
+  const KEYS = QUICK ? 1000 : 10_000;
+  await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
+  const rows = [];
+  const notes = [];
+  const script = fileURLToPath(new URL('./memory.mjs', import.meta.url));
+  for (const subject of subjects) {
+    const out = execFileSync(process.execPath, ['--expose-gc', script, subject.name, env.origin, String(KEYS)], { encoding: 'utf8' });
+    const result = JSON.parse(out.trim().split('\n').pop());
+    rows.push([subject.name, result.perKey ?? 'n/a', result.baselinePerKey ?? 'n/a', result.perKey ? ratio(result.perKey, result.baselinePerKey) : 'n/a', result.tokenLength ?? 'n/a']);
+    if (result.na) notes.push(`- ${subject.name}: n/a, ${result.na}.`);
+    console.log(`  memory ${subject.name}: ${JSON.stringify(result)}`);
+  }
+  say(
+    `## 5. Memory: ${KEYS.toLocaleString('en-US')} distinct cache keys (one scope each)\n\n` +
+      `Heap growth after \`gc()\` per key, each library in a fresh process, after 500 warm-up keys. Peers get one cache object per key (one OAuth2Fetch / tokenCache / value cache per scope), as they keep one token each. Baseline: a \`Map\` of ${KEYS.toLocaleString('en-US')} \`{ accessToken, tokenType, expiresAt }\` entries holding tokens of the same length, measured in the same process.\n\n` +
+      table(['library', 'bytes/key', 'baseline bytes/key', 'ratio', 'token length'], rows) +
+      (notes.length > 0 ? `\n\n${notes.join('\n')}` : ''),
+  );
+}
