@@ -328,45 +328,61 @@ describeWithRedis('RedisTokenStore against a real redis-server', () => {
   });
 
   describe('invalidate across replicas', () => {
-    it('invalidate(client) drops the shared entries: a replica that misses locally fetches a new token', async () => {
+    /** Replicas subscribe to invalidations in the background: wait until `count` listen. */
+    const listening = (count: number) =>
+      until(async () => Number(((await admin.pubsub('NUMSUB', `${prefix}invalidate`)) as [string, number])[1]) >= count, 5_000, 'subscribers');
+
+    it('invalidate(client) drops the shared entries and the other replicas\' in-process copies', async () => {
       const a = await replica();
       const b = await replica();
+      await listening(2);
       const first = await a.tokens.getToken(CLIENT);
       await a.tokens.getToken(CLIENT, { scope: 'write' });
+      expect(await b.tokens.getToken(CLIENT)).toEqual(first);
       expect(await valueKeys()).toHaveLength(2);
+
       await a.tokens.invalidate(CLIENT);
       expect(await valueKeys()).toEqual([]);
-      const fresh = await b.tokens.getToken(CLIENT);
-      expect(fresh.accessToken).not.toBe(first.accessToken);
+      // B held `first` in memory; the broadcast drops it, so B's next call fetches a new token.
+      let fresh = first;
+      await until(async () => (fresh = await b.tokens.getToken(CLIENT)).accessToken !== first.accessToken, 5_000, 'B dropped the token');
+      expect(server.requests).toHaveLength(3);
+      expect(await a.tokens.getToken(CLIENT)).toEqual(fresh); // A reads B's new token from Redis
       expect(server.requests).toHaveLength(3);
     });
 
-    it('invalidate(client, { scope }) drops only that scope in Redis', async () => {
+    it('invalidate(client, { scope }) drops only that scope, in Redis and on the other replicas', async () => {
       const a = await replica();
       const b = await replica();
+      await listening(2);
       const read = await a.tokens.getToken(CLIENT);
-      await a.tokens.getToken(CLIENT, { scope: 'write' });
+      const write = await a.tokens.getToken(CLIENT, { scope: 'write' });
+      expect(await b.tokens.getToken(CLIENT, { scope: 'write' })).toEqual(write);
       await a.tokens.invalidate(CLIENT, { scope: 'write' });
       expect(await b.tokens.getToken(CLIENT)).toEqual(read);
-      await b.tokens.getToken(CLIENT, { scope: 'write' });
+      await until(async () => (await b.tokens.getToken(CLIENT, { scope: 'write' })).accessToken !== write.accessToken, 5_000, 'B dropped write');
       expect(server.requests).toHaveLength(3);
     });
 
-    it('401 compare-and-invalidate: a late 401 on another replica does not drop the newer token', async () => {
+    it('401 compare-and-invalidate: the rejected token goes everywhere; a late 401 never drops the newer token', async () => {
       const a = await replica();
       const b = await replica();
+      await listening(2);
       const t1 = await a.tokens.getToken(CLIENT);
       expect(await b.tokens.getToken(CLIENT)).toEqual(t1);
 
-      // A sees a 401 with t1: drops it (here and in Redis, as Redis still holds t1) and gets t2.
+      // A sees a 401 with t1: drops it (here, in Redis and on B, all still holding t1) and gets t2.
       await a.tokens.invalidate(CLIENT, { accessToken: t1.accessToken });
       const t2 = await a.tokens.getToken(CLIENT);
       expect(t2.accessToken).not.toBe(t1.accessToken);
+      // B drops t1 when told, and then picks t2 up from Redis without a request.
+      await until(async () => (await b.tokens.getToken(CLIENT)).accessToken === t2.accessToken, 5_000, 'B moved to t2');
 
-      // B then sees a 401 with t1 too: Redis holds t2, which stays; B picks t2 up without a request.
+      // A call B made earlier with t1 comes back 401: Redis and A hold t2, which both stay.
       await b.tokens.invalidate(CLIENT, { accessToken: t1.accessToken });
       expect(await valueKeys()).toHaveLength(1);
       expect(await b.tokens.getToken(CLIENT)).toEqual(t2);
+      expect(await a.tokens.getToken(CLIENT)).toEqual(t2);
       expect(server.requests).toHaveLength(2);
     });
   });

@@ -9,6 +9,7 @@
  *   the access token (for compare-and-delete without opening the payload). PEXPIRE = the token's TTL.
  * - lock `…:l:<hash>` — a string holding the holder's random fencing value, SET NX PX lockTtlMs.
  * - index `…:i` — the set of a client's value keys, for `deleteClient`.
+ * - channel `<prefix>invalidate` — invalidations, so other replicas drop their in-process copies.
  */
 
 /**
@@ -82,20 +83,26 @@ end
 return 0
 `;
 
-/** KEYS: value. ARGV: tokenHash ('' = unconditionally). Compare-and-delete. */
+/**
+ * KEYS: value. ARGV: tokenHash ('' = unconditionally), channel, message. Compare-and-delete, then
+ * tells the other replicas (they drop the token from their in-process caches under the same rule).
+ */
 export const DELETE = `
+local deleted = 0
 if ARGV[1] == '' or redis.call('HGET', KEYS[1], 'a') == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+  deleted = redis.call('DEL', KEYS[1])
 end
-return 0
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return deleted
 `;
 
-/** KEYS: index. Drops every value key of one client. */
+/** KEYS: index. ARGV: channel, message. Drops every value key of one client and tells the others. */
 export const DELETE_CLIENT = `
 local members = redis.call('SMEMBERS', KEYS[1])
 for _, key in ipairs(members) do
   redis.call('DEL', key)
 end
 redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[1], ARGV[2])
 return #members
 `;

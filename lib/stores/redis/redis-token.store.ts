@@ -5,7 +5,7 @@ import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { fingerprint } from '../../common/fingerprint.js';
 import { NOOP_LOGGER } from '../../common/noop-logger.js';
 import { OAuthConfigError } from '../../errors/oauth-config.error.js';
-import type { StoredToken, TokenStore, TokenStoreContext } from '../token-store.interface.js';
+import type { StoreEvictEvent, StoredToken, TokenStore, TokenStoreContext } from '../token-store.interface.js';
 import { ACQUIRE, DELETE, DELETE_CLIENT, POLL, RELEASE, RENEW, WRITE } from './redis-scripts.js';
 import { TokenCodec, type EncryptionKey } from './token-codec.js';
 
@@ -74,6 +74,12 @@ export class RedisTokenStore implements TokenStore {
   private readonly commandTimeoutMs: number;
   private readonly lockTtlMs: number;
   private logger: LoggerService = NOOP_LOGGER;
+  private evict: ((event: StoreEvictEvent) => void) | undefined;
+  /** Listens for other replicas' invalidations (a connection of its own, always closed by the store). */
+  private subscriber: Redis | Cluster | undefined;
+  private readonly channel: string;
+  /** Tells this store's own invalidation messages apart from other replicas'. */
+  private readonly origin = randomId();
   private closed = false;
   /** Set while Redis is unavailable: when the next probe may go through. */
   private downUntil: number | undefined;
@@ -85,6 +91,7 @@ export class RedisTokenStore implements TokenStore {
 
   constructor(redisOrOptions: RedisConnection, options: RedisTokenStoreOptions = {}) {
     this.prefix = options.prefix ?? 'oauth:';
+    this.channel = `${this.prefix}invalidate`;
     this.commandTimeoutMs = positive(options.commandTimeoutMs ?? 250, 'commandTimeoutMs');
     this.lockTtlMs = positive(options.lockTtlMs ?? 10_000, 'lockTtlMs');
     this.codec = new TokenCodec(options.encryptionKey);
@@ -104,6 +111,30 @@ export class RedisTokenStore implements TokenStore {
 
   init(context: TokenStoreContext): void {
     this.logger = context.logger;
+    this.evict = context.evict;
+    if (this.evict !== undefined && this.subscriber === undefined && !this.closed) this.subscribe();
+  }
+
+  /** Subscribes in the background; ioredis reconnects and resubscribes by itself after an outage. */
+  private subscribe(): void {
+    const redis = this.redis;
+    const subscriber = isCluster(redis) ? redis.duplicate() : redis.duplicate();
+    subscriber.on('error', () => undefined);
+    subscriber.on('message', (_channel: string, message: string) => this.onInvalidated(message));
+    subscriber.subscribe(this.channel).catch(() => undefined);
+    this.subscriber = subscriber;
+  }
+
+  private onInvalidated(message: string): void {
+    let event: { o?: unknown; c?: unknown; k?: unknown; a?: unknown };
+    try {
+      event = JSON.parse(message) as typeof event;
+    } catch {
+      return;
+    }
+    if (event.o === this.origin || this.evict === undefined) return;
+    if (typeof event.c === 'string') this.evict({ client: event.c });
+    else if (typeof event.k === 'string') this.evict({ key: event.k, ...(typeof event.a === 'string' ? { accessTokenHash: event.a } : {}) });
   }
 
   async get(key: string): Promise<StoredToken | undefined> {
@@ -137,8 +168,10 @@ export class RedisTokenStore implements TokenStore {
 
   async delete(key: string, ifAccessToken?: string): Promise<void> {
     const keys = this.keysFor(key);
+    const hash = ifAccessToken === undefined ? '' : tokenHash(ifAccessToken);
+    const message = JSON.stringify({ o: this.origin, k: key, ...(hash === '' ? {} : { a: hash }) });
     try {
-      await this.script(DELETE, [keys.value], [ifAccessToken === undefined ? '' : tokenHash(ifAccessToken)]);
+      await this.script(DELETE, [keys.value], [hash, this.channel, message]);
     } catch {
       // Unavailable: the entry expires with its token.
     }
@@ -146,7 +179,8 @@ export class RedisTokenStore implements TokenStore {
 
   async deleteClient(client: string): Promise<void> {
     try {
-      await this.script(DELETE_CLIENT, [this.clientKeys(encodeURIComponent(client)).index], []);
+      const message = JSON.stringify({ o: this.origin, c: client });
+      await this.script(DELETE_CLIENT, [this.clientKeys(encodeURIComponent(client)).index], [this.channel, message]);
     } catch {
       // Unavailable: the entries expire with their tokens.
     }
@@ -199,6 +233,7 @@ export class RedisTokenStore implements TokenStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.subscriber?.disconnect();
     if (!this.ownsClient) return;
     try {
       await this.withTimeout(this.redis.quit());
@@ -353,6 +388,10 @@ export class RedisTokenStore implements TokenStore {
 
 function isClient(value: RedisConnection): value is Redis | Cluster {
   return typeof value === 'object' && value !== null && typeof (value as Redis).eval === 'function' && typeof (value as Redis).status === 'string';
+}
+
+function isCluster(redis: Redis | Cluster): redis is Cluster {
+  return typeof (redis as Cluster).nodes === 'function';
 }
 
 function positive(value: number, field: string): number {
