@@ -37,7 +37,7 @@ export type {
   TokenRequestContext,
   TokenStrategy,
 } from './strategies/token-strategy.interface.js';
-export { TokenStore, type StoredToken, type TokenStoreContext } from './stores/token-store.interface.js';
+export { TokenStore, type StoredToken, type StoreEvictEvent, type TokenStoreContext } from './stores/token-store.interface.js';
 export {
   basicAuthorization,
   formEncode,
