@@ -7,6 +7,7 @@ import { NOOP_LOGGER } from '../../common/noop-logger.js';
 import { OAuthConfigError } from '../../errors/oauth-config.error.js';
 import type { StoreEvictEvent, StoredToken, TokenStore, TokenStoreContext } from '../token-store.interface.js';
 import { ACQUIRE, DELETE, DELETE_CLIENT, POLL, RELEASE, RENEW, WRITE } from './redis-scripts.js';
+import { RedisAvailability, RedisUnavailable } from './redis-availability.js';
 import { TokenCodec, type EncryptionKey } from './token-codec.js';
 
 export interface RedisTokenStoreOptions {
@@ -31,22 +32,7 @@ interface RedisKeys {
 
 type ScriptReply = [number, string, (string | null)?];
 
-/** Why a Redis call did not happen or did not answer; never escapes the store. */
-class RedisUnavailable extends Error {
-  override readonly name = 'RedisUnavailable';
-
-  constructor(
-    message: string,
-    /** Whether the command went out (and may still run when Redis answers again). */
-    readonly sent: boolean,
-  ) {
-    super(message);
-  }
-}
-
 const LOG_CONTEXT = 'OAuth';
-/** While Redis is known to be down, calls fail at once; one probe goes through per interval. */
-const PROBE_INTERVAL_MS = 1_000;
 /** A `get` followed by `fetchExclusive` within this window is one load (see `seen`). */
 const SEEN_WINDOW_MS = 5_000;
 const FIRST_POLL_MS = 5;
@@ -74,6 +60,7 @@ export class RedisTokenStore implements TokenStore {
   private readonly commandTimeoutMs: number;
   private readonly lockTtlMs: number;
   private logger: LoggerService = NOOP_LOGGER;
+  private readonly availability: RedisAvailability;
   private evict: ((event: StoreEvictEvent) => void) | undefined;
   /** Listens for other replicas' invalidations (a connection of its own, always closed by the store). */
   private subscriber: Redis | Cluster | undefined;
@@ -81,8 +68,6 @@ export class RedisTokenStore implements TokenStore {
   /** Tells this store's own invalidation messages apart from other replicas'. */
   private readonly origin = randomId();
   private closed = false;
-  /** Set while Redis is unavailable: when the next probe may go through. */
-  private downUntil: number | undefined;
   /** The write id each key's last `get` saw ('' = no value), so `fetchExclusive` can tell what is new. */
   private readonly seen = new Map<string, { writeId: string; at: number }>();
   private readonly unreadableWarned = new Set<string>();
@@ -95,6 +80,7 @@ export class RedisTokenStore implements TokenStore {
     this.commandTimeoutMs = positive(options.commandTimeoutMs ?? 250, 'commandTimeoutMs');
     this.lockTtlMs = positive(options.lockTtlMs ?? 10_000, 'lockTtlMs');
     this.codec = new TokenCodec(options.encryptionKey);
+    this.availability = new RedisAvailability(this.commandTimeoutMs, () => this.closed, () => this.logger);
     if (isClient(redisOrOptions)) {
       this.redis = redisOrOptions;
       this.ownsClient = false;
@@ -141,7 +127,7 @@ export class RedisTokenStore implements TokenStore {
     const keys = this.keysFor(key);
     let reply: [string | null, string | null];
     try {
-      reply = await this.call(() => this.redis.hmget(keys.value, 'd', 'w') as Promise<[string | null, string | null]>);
+      reply = await this.availability.call(this.redis, () => this.redis.hmget(keys.value, 'd', 'w') as Promise<[string | null, string | null]>);
     } catch {
       return undefined;
     }
@@ -236,7 +222,7 @@ export class RedisTokenStore implements TokenStore {
     this.subscriber?.disconnect();
     if (!this.ownsClient) return;
     try {
-      await this.withTimeout(this.redis.quit());
+      await this.availability.withTimeout(this.redis.quit());
     } catch {
       this.redis.disconnect();
     }
@@ -327,62 +313,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   private script(lua: string, keys: string[], args: string[]): Promise<ScriptReply & number> {
-    return this.call(() => this.redis.eval(lua, keys.length, ...keys, ...args) as Promise<ScriptReply & number>);
-  }
-
-  /**
-   * One Redis call, bounded by `commandTimeoutMs`. While Redis is known to be down (the client is
-   * reconnecting, or a call failed less than a probe interval ago) it fails at once.
-   */
-  private async call<T>(run: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new RedisUnavailable('store closed', false);
-    const status = this.redis.status;
-    if (status === 'end' || status === 'close' || status === 'reconnecting') {
-      this.markDown(`connection ${status}`);
-      throw new RedisUnavailable(status, false);
-    }
-    if (this.downUntil !== undefined && performance.now() < this.downUntil) throw new RedisUnavailable('waiting for the next probe', false);
-    let result: T;
-    try {
-      result = await this.withTimeout(run());
-    } catch (error) {
-      if (this.closed) throw new RedisUnavailable('store closed', true);
-      this.markDown(error instanceof RedisUnavailable ? error.message : error instanceof Error ? error.name : 'error');
-      throw error instanceof RedisUnavailable ? error : new RedisUnavailable('command failed', true);
-    }
-    this.markUp();
-    return result;
-  }
-
-  private withTimeout<T>(pending: Promise<T>): Promise<T> {
-    pending.catch(() => undefined);
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new RedisUnavailable(`no answer within ${this.commandTimeoutMs} ms`, true)), this.commandTimeoutMs);
-      pending.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    });
-  }
-
-  private markDown(reason: string): void {
-    const first = this.downUntil === undefined;
-    this.downUntil = performance.now() + PROBE_INTERVAL_MS;
-    if (first) {
-      this.logger.warn(`Redis token store unavailable (${reason}); tokens are fetched and cached in this process until it is back`, LOG_CONTEXT);
-    }
-  }
-
-  private markUp(): void {
-    if (this.downUntil === undefined) return;
-    this.downUntil = undefined;
-    this.logger.log(`Redis token store reachable again; sharing tokens across replicas resumed`, LOG_CONTEXT);
+    return this.availability.call(this.redis, () => this.redis.eval(lua, keys.length, ...keys, ...args) as Promise<ScriptReply & number>);
   }
 }
 

@@ -1,0 +1,85 @@
+import type { LoggerService } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
+
+/** Why a Redis call did not happen or did not answer; never escapes the store. */
+export class RedisUnavailable extends Error {
+  override readonly name = 'RedisUnavailable';
+
+  constructor(
+    message: string,
+    /** Whether the command went out (and may still run when Redis answers again). */
+    readonly sent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** While Redis is known to be down, calls fail at once; one probe goes through per interval. */
+const PROBE_INTERVAL_MS = 1_000;
+const LOG_CONTEXT = 'OAuth';
+
+/**
+ * Bounds every Redis call by `commandTimeoutMs` and remembers an outage, so callers fail fast
+ * instead of queueing behind a dead connection. One warning per outage, one line when it ends.
+ */
+export class RedisAvailability {
+  /** Set while Redis is unavailable: when the next probe may go through. */
+  private downUntil: number | undefined;
+
+  constructor(
+    private readonly commandTimeoutMs: number,
+    private readonly isClosed: () => boolean,
+    private readonly logger: () => LoggerService,
+  ) {}
+
+  async call<T>(redis: Redis | Cluster, run: () => Promise<T>): Promise<T> {
+    if (this.isClosed()) throw new RedisUnavailable('store closed', false);
+    const status = redis.status;
+    if (status === 'end' || status === 'close' || status === 'reconnecting') {
+      this.markDown(`connection ${status}`);
+      throw new RedisUnavailable(status, false);
+    }
+    if (this.downUntil !== undefined && performance.now() < this.downUntil) throw new RedisUnavailable('waiting for the next probe', false);
+    let result: T;
+    try {
+      result = await this.withTimeout(run());
+    } catch (error) {
+      if (this.isClosed()) throw new RedisUnavailable('store closed', true);
+      this.markDown(error instanceof RedisUnavailable ? error.message : error instanceof Error ? error.name : 'error');
+      throw error instanceof RedisUnavailable ? error : new RedisUnavailable('command failed', true);
+    }
+    this.markUp();
+    return result;
+  }
+
+  withTimeout<T>(pending: Promise<T>): Promise<T> {
+    pending.catch(() => undefined);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new RedisUnavailable(`no answer within ${this.commandTimeoutMs} ms`, true)), this.commandTimeoutMs);
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
+  private markDown(reason: string): void {
+    const first = this.downUntil === undefined;
+    this.downUntil = performance.now() + PROBE_INTERVAL_MS;
+    if (first) {
+      this.logger().warn(`Redis token store unavailable (${reason}); tokens are fetched and cached in this process until it is back`, LOG_CONTEXT);
+    }
+  }
+
+  private markUp(): void {
+    if (this.downUntil === undefined) return;
+    this.downUntil = undefined;
+    this.logger().log(`Redis token store reachable again; sharing tokens across replicas resumed`, LOG_CONTEXT);
+  }
+}
