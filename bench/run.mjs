@@ -26,6 +26,7 @@ const env = await startUpstream();
 try {
   say(`# Benchmark results\n\n${machine()}`);
   if (runs('hot')) await hotPath();
+  if (runs('hot') || runs('cpu')) await hotPathCpu();
   if (runs('getter')) await cachedGetter();
   if (runs('cold')) await coldStart();
   if (runs('refresh')) await refreshUnderLoad();
@@ -104,6 +105,34 @@ async function hotPath() {
     `## 1. Hot path: authenticated GETs to a loopback API\n\n` +
       `Closed loop, ${rounds} alternating rounds of ${seconds} s per side (median of rounds); baseline = the same client with a static \`Authorization\` header and no auth library. Targets for nestjs-client-credentials: throughput ratio ≥ 0.97, p99 ratio ≤ 1.05.\n\n` +
       table(['library', 'transport', 'concurrency', 'req/s', 'baseline req/s', 'ratio', 'p99 ms', 'baseline p99 ms', 'p99 ratio', 'failed'], rows),
+  );
+}
+
+// 1b. The same hot path without the network: what the interceptor costs in CPU per request.
+async function hotPathCpu() {
+  await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
+  const stub = async (config) => ({ data: { ok: true, iat: 0 }, status: 200, statusText: 'OK', headers: {}, config, request: {} });
+  const library = subjects[0];
+  const lib = await library.start(env, { adapter: stub });
+  const base = await library.baseline(env, { adapter: stub });
+  await lib.call();
+  const bench = new Bench({ time: QUICK ? 200 : 2000, warmupTime: QUICK ? 50 : 500 });
+  bench.add('static header', base.call).add('nestjs-client-credentials', lib.call);
+  await bench.run();
+  await lib.close();
+  await base.close();
+  const [b, l] = bench.tasks.map((t) => t.result);
+  const us = (r) => r.latency.mean * 1000;
+  say(
+    `### 1b. The same call without the network\n\n` +
+      `HttpService with a stub axios adapter that answers at once (tinybench, ${QUICK ? 0.2 : 2} s): the CPU the bearer interceptor adds to one request (URL parse, attachTo match, cached getToken, header).\n\n` +
+      table(
+        ['client', 'calls/s', 'mean µs/call', 'added µs/call'],
+        [
+          ['HttpService + static header (baseline)', b.throughput.mean, us(b), '0'],
+          ['HttpService + nestjs-client-credentials', l.throughput.mean, us(l), (us(l) - us(b)).toFixed(2)],
+        ],
+      ),
   );
 }
 

@@ -48,9 +48,9 @@ export const subjects = [
   {
     name: 'nestjs-client-credentials',
     transport: 'HttpService (axios)',
-    async start(env, { scope } = {}) {
+    async start(env, { scope, adapter } = {}) {
       const app = await nestApp([
-        HttpModule,
+        adapter ? HttpModule.register({ adapter }) : HttpModule,
         OAuthModule.forRoot({
           logger: false,
           clients: {
@@ -77,9 +77,9 @@ export const subjects = [
         close: () => app.close(),
       };
     },
-    async baseline(env) {
+    async baseline(env, { adapter } = {}) {
       // A separate app, its own axios instance (HttpModule.register), no OAuthModule anywhere.
-      const app = await nestApp([HttpModule.register({})]);
+      const app = await nestApp([HttpModule.register(adapter ? { adapter } : {})]);
       const http = app.get(HttpService);
       return {
         call: async () => {
