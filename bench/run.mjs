@@ -34,9 +34,11 @@ try {
 } finally {
   await env.stop();
 }
-if (wanted.size === 0 && !QUICK) {
-  writeFileSync(new URL('./RESULTS.md', import.meta.url), `${sections.join('\n\n')}\n`);
-  console.log('\nwritten to bench/RESULTS.md');
+// A full run writes bench/RESULTS.md; BENCH_OUT=<file> writes any run (e.g. a subset) there instead.
+const out = process.env.BENCH_OUT ?? (wanted.size === 0 && !QUICK ? fileURLToPath(new URL('./RESULTS.md', import.meta.url)) : undefined);
+if (out !== undefined) {
+  writeFileSync(out, `${sections.join('\n\n')}\n`);
+  console.log(`\nwritten to ${out}`);
 }
 
 function machine() {
@@ -57,6 +59,8 @@ function machine() {
     `- Node ${process.version}`,
     ...versions.map((v) => `- ${v}`),
     '- Upstream (token endpoint + protected API) is a separate Node process on 127.0.0.1 (bench/servers.mjs).',
+    ...(process.env.BENCH_LIB ? [`- Library build measured: ${process.env.BENCH_LIB} (BENCH_LIB), not dist/esm`] : []),
+    `- Load average when the run began: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')} (other work shares these cores)`,
   ].join('\n');
 }
 

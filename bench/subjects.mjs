@@ -9,7 +9,8 @@ import { HttpModule, HttpService } from '@nestjs/axios';
 import { firstValueFrom } from 'rxjs';
 // The root copy of axios: the one @nestjs/axios and the library use.
 import axios from '../node_modules/axios/index.js';
-import { OAuthModule, TokenService } from '../dist/esm/index.js';
+// BENCH_LIB=<path to an index.js> measures another build of the library (e.g. a patched copy).
+const { OAuthModule, TokenService } = await import(process.env.BENCH_LIB ?? '../dist/esm/index.js');
 import { OAuth2Client, OAuth2Fetch } from '@badgateway/oauth2-client';
 import { clientCredentials } from 'axios-oauth-client';
 import tokenInterceptor from 'axios-token-interceptor';
