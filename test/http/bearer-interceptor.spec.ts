@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { HttpModule, HttpService } from '@nestjs/axios';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { AxiosError, type AxiosResponse } from 'axios';
+import { isAxiosError, type AxiosError, type AxiosResponse } from 'axios';
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { lastValueFrom } from 'rxjs';
@@ -294,7 +294,7 @@ describe('401 from a call that carried our token', () => {
     const { http } = await bootGuarded();
     await primeAndRevoke(http);
     const error = await lastValueFrom(http.post(`${guarded.url}/items`, { a: 1 })).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AxiosError);
+    expect(isAxiosError(error)).toBe(true); // not instanceof: Nest 11 loads axios's CommonJS build
     expect((error as AxiosError).response?.status).toBe(401);
     expect(guarded.requests).toHaveLength(1);
     expect((await get(http, `${guarded.url}/items`)).authorization).toBe('Bearer alpha-2');
@@ -319,7 +319,7 @@ describe('401 from a call that carried our token', () => {
   it('a second 401 surfaces as the axios error: one retry, never a loop', async () => {
     const { app, http } = await bootGuarded(); // `live` stays empty: every token is refused
     const error = await get(http, `${guarded.url}/items`).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AxiosError);
+    expect(isAxiosError(error)).toBe(true); // not instanceof: Nest 11 loads axios's CommonJS build
     expect((error as AxiosError).response?.status).toBe(401);
     expect(guarded.authorizations()).toEqual(['Bearer alpha-1', 'Bearer alpha-2']);
     expect(alphaTokens.count).toBe(2);

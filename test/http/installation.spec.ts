@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { HttpModule, HttpService } from '@nestjs/axios';
 import { Injectable, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import axios, { type AxiosInstance } from 'axios';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { AxiosInstance } from 'axios';
 import { lastValueFrom } from 'rxjs';
 import { OAuthModule, type OAuthClientOptions } from '../../lib/index.js';
 import { interceptorCount, oauth2Client, startTokenServer, startUpstream, type TokenServer, type UpstreamServer } from './http-support.js';
@@ -21,6 +21,16 @@ afterEach(async () => {
 let tokens: TokenServer;
 let upstream: UpstreamServer;
 let baseline: { request: number; response: number };
+/**
+ * The process-wide axios default, as `HttpModule` binds it. Not simply `import axios`: under Nest 11
+ * (@nestjs/axios 4, CommonJS) HttpModule gets axios's CommonJS build, another instance than ESM's.
+ */
+let axios: AxiosInstance;
+beforeAll(async () => {
+  const probe = await Test.createTestingModule({ imports: [HttpModule] }).compile();
+  axios = probe.get(HttpService).axiosRef;
+  await probe.close();
+});
 beforeEach(async () => {
   tokens = track(await startTokenServer('t'));
   upstream = track(await startUpstream());
