@@ -62,6 +62,7 @@ export async function closedLoop(call, concurrency, durationMs, { keep = false }
     rps: latencies.length / (elapsed / 1000),
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
+    latencies,
     records,
   };
 }
