@@ -2,7 +2,7 @@ import { IsIn, IsOptional } from 'class-validator';
 import type { FirstVisionClientOptions } from '../interfaces/client-options.interface.js';
 import { BasicEncodingSchema } from '../config/options.schema.js';
 import { schemaIssues } from '../config/validate-options.js';
-import { asRecord, asString, basicAuthorization, readRfc6749Error, readSnakeOrCamelToken } from './strategy-helpers.js';
+import { asRecord, asString, basicAuthorization, readRfc6749Error, readSnakeOrCamelToken, jsonPost } from './strategy-helpers.js';
 import type {
   ConfigIssue,
   ProviderError,
@@ -63,12 +63,7 @@ export class FirstVisionStrategy implements TokenStrategy<FirstVisionClientOptio
   buildRequest({ options, tokenUrl, clientId, clientSecret, scope }: TokenRequestContext<FirstVisionClientOptions>): TokenHttpRequest {
     const scopes = scope.join(' ');
     if (options.variant === 'json-body') {
-      return {
-        method: 'POST',
-        url: tokenUrl,
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ grant_type: 'client_credentials', scope: scopes, client_id: clientId, client_secret: clientSecret }),
-      };
+      return jsonPost(tokenUrl, { grant_type: 'client_credentials', scope: scopes, client_id: clientId, client_secret: clientSecret });
     }
     // %20 rather than '+': every server decodes %20 in a query as a space.
     const query = `grant_type=client_credentials&scope=${encodeURIComponent(scopes)}`;

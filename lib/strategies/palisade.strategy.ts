@@ -1,6 +1,6 @@
 import type { PalisadeClientOptions } from '../interfaces/client-options.interface.js';
 import { describe } from './provider-error-fields.js';
-import { asRecord, asString, readRfc6749Error, readSnakeOrCamelToken } from './strategy-helpers.js';
+import { asRecord, asString, readRfc6749Error, readSnakeOrCamelToken, jsonPost } from './strategy-helpers.js';
 import type {
   ProviderError,
   RawToken,
@@ -28,12 +28,7 @@ export class PalisadeStrategy implements TokenStrategy<PalisadeClientOptions> {
   readonly sendsScope = false;
 
   buildRequest({ tokenUrl, clientId, clientSecret }: TokenRequestContext<PalisadeClientOptions>): TokenHttpRequest {
-    return {
-      method: 'POST',
-      url: tokenUrl,
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ clientId, clientSecret }),
-    };
+    return jsonPost(tokenUrl, { clientId, clientSecret });
   }
 
   readToken(response: TokenHttpResponse): RawToken {

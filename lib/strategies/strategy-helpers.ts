@@ -1,7 +1,7 @@
 /** Small building blocks shared by the dialects. */
 import type { BasicEncoding } from '../interfaces/client-options.interface.js';
 import { isRfc6749ErrorCode } from '../errors/oauth-error-code.js';
-import type { ProviderError, TokenHttpResponse } from './token-strategy.interface.js';
+import type { ProviderError, TokenHttpRequest, TokenHttpResponse } from './token-strategy.interface.js';
 
 /** application/x-www-form-urlencoded encoding of one value (space as `+`), per RFC 6749 Appendix B. */
 export function formEncode(value: string): string {
@@ -19,6 +19,16 @@ export function joinUrl(base: string, path: string): string {
   const url = new URL(base);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
   return url.toString();
+}
+
+/** A POST of a JSON body, as most non-RFC dialects want their token request. */
+export function jsonPost(url: string, body: Record<string, unknown>): TokenHttpRequest {
+  return {
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(body),
+  };
 }
 
 export function formBody(params: Record<string, string | undefined>): string {

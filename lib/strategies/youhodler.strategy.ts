@@ -1,7 +1,7 @@
 import type { YouHodlerClientOptions } from '../interfaces/client-options.interface.js';
 import type { OAuthErrorCode } from '../errors/oauth-error-code.js';
 import { asMilliseconds, describe, rfcCodeOf } from './provider-error-fields.js';
-import { asRecord, asString, readRfc6749Error, readSnakeOrCamelToken } from './strategy-helpers.js';
+import { asRecord, asString, readRfc6749Error, readSnakeOrCamelToken, jsonPost } from './strategy-helpers.js';
 import type {
   ProviderError,
   RawToken,
@@ -29,12 +29,7 @@ export class YouHodlerStrategy implements TokenStrategy<YouHodlerClientOptions> 
   readonly sendsScope = false;
 
   buildRequest({ tokenUrl, clientId, clientSecret }: TokenRequestContext<YouHodlerClientOptions>): TokenHttpRequest {
-    return {
-      method: 'POST',
-      url: tokenUrl,
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ client_id: clientId, client_secret: clientSecret, grant_type: 'client_credentials' }),
-    };
+    return jsonPost(tokenUrl, { client_id: clientId, client_secret: clientSecret, grant_type: 'client_credentials' });
   }
 
   readToken(response: TokenHttpResponse): RawToken {
