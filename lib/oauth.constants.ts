@@ -4,3 +4,6 @@ export const OAUTH_LOGGER = Symbol('OAUTH:LOGGER');
 
 /** Bodies read from a token endpoint are cut at this size. */
 export const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
+
+/** The context every log line of the module carries. */
+export const LOG_CONTEXT = 'OAuth';

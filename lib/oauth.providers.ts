@@ -4,7 +4,7 @@ import { NOOP_LOGGER } from './common/noop-logger.js';
 import { OAuthClientRegistry } from './config/client-registry.js';
 import { resolveClients } from './config/resolve-clients.js';
 import type { OAuthModuleOptions } from './interfaces/oauth-module-options.interface.js';
-import { OAUTH_CLOCK, OAUTH_LOGGER } from './oauth.constants.js';
+import { OAUTH_CLOCK, OAUTH_LOGGER, LOG_CONTEXT } from './oauth.constants.js';
 import { OAUTH_MODULE_OPTIONS } from './oauth.module-definition.js';
 import { TokenStore } from './stores/token-store.interface.js';
 import { StrategyResolver } from './strategies/strategy-resolver.js';
@@ -19,7 +19,7 @@ export const OAUTH_OPTION_PROVIDERS: Provider[] = [
   {
     provide: OAUTH_LOGGER,
     useFactory: (options: OAuthModuleOptions) =>
-      options.logger === false ? NOOP_LOGGER : (options.logger ?? new Logger('OAuth')),
+      options.logger === false ? NOOP_LOGGER : (options.logger ?? new Logger(LOG_CONTEXT)),
     inject: [OAUTH_MODULE_OPTIONS],
   },
   {

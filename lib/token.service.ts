@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, type LoggerService, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { concat, defer, filter, finalize, firstValueFrom, from, map, type Observable, shareReplay, Subject } from 'rxjs';
-import { fingerprint } from './common/fingerprint.js';
+import { concat, defer, filter, finalize, firstValueFrom, map, type Observable, of, shareReplay, Subject } from 'rxjs';
+import { digest, fingerprint } from './common/fingerprint.js';
 import { OAuthClientRegistry } from './config/client-registry.js';
 import { configMessages } from './errors/messages.js';
 import { OAuthConfigError } from './errors/oauth-config.error.js';
@@ -13,13 +12,21 @@ import type {
   TokenRequestOptions,
 } from './interfaces/access-token.interface.js';
 import type { OAuthClock } from './interfaces/clock.interface.js';
-import { OAUTH_CLOCK, OAUTH_LOGGER } from './oauth.constants.js';
+import { OAUTH_CLOCK, OAUTH_LOGGER, LOG_CONTEXT } from './oauth.constants.js';
 import { TokenStore, type StoreEvictEvent, type StoredToken } from './stores/token-store.interface.js';
 import { toCacheEntry, type CacheEntry } from './token-cache/cache-entry.js';
 import { CacheKeyFactory, clientKeyPrefix, type CacheKey } from './token-cache/cache-key.js';
 import { TokenFetcher } from './token-endpoint/token-fetcher.js';
 
 type LoadMode = 'miss' | 'refresh' | 'force';
+
+/** One in-flight token request, shared by every caller of its key until it settles. */
+interface Flight {
+  /** The request, replayed to each subscriber (`shareReplay`): `token$` subscribers join it here. */
+  readonly stored$: Observable<StoredToken>;
+  /** The same outcome as one promise for all `getToken` callers: one subscription, not one each. */
+  readonly token: Promise<AccessToken>;
+}
 
 /**
  * Hands out access tokens: cached per key (client, credentials, scope, dialect parameters), one
@@ -29,9 +36,7 @@ type LoadMode = 'miss' | 'refresh' | 'force';
 export class TokenService implements OnModuleInit, OnModuleDestroy {
   private readonly keys = new CacheKeyFactory();
   private readonly cache = new Map<string, CacheEntry>();
-  private readonly inflight = new Map<string, Observable<StoredToken>>();
-  /** The promise handed to `getToken` callers of a flight; dropped with the flight. */
-  private readonly waiting = new WeakMap<Observable<StoredToken>, Promise<AccessToken>>();
+  private readonly inflight = new Map<string, Flight>();
   private readonly cooldowns = new Map<string, { until: number; error: TokenRequestError }>();
   private readonly fetched$ = new Subject<{ key: string; token: AccessToken }>();
 
@@ -64,15 +69,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
       const cached = this.fresh(key);
       if (cached !== undefined) return Promise.resolve(cached);
     }
-    // Every caller of one flight gets the same promise: one subscription per flight, not one per
-    // caller (10,000 concurrent misses cost ~5 µs each to subscribe and more to deliver).
-    const flight = this.load(key, options?.forceRefresh === true ? 'force' : 'miss');
-    let pending = this.waiting.get(flight);
-    if (pending === undefined) {
-      pending = firstValueFrom(flight.pipe(map((s) => s.token)));
-      this.waiting.set(flight, pending);
-    }
-    return pending;
+    return this.load(key, options?.forceRefresh === true ? 'force' : 'miss').token;
   }
 
   /** Emits the current token, then each new one for the same key, until unsubscribed. */
@@ -83,7 +80,9 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
         filter((fetched) => fetched.key === key.id),
         map((fetched) => fetched.token),
       );
-      return concat(from(this.getToken(client, options)), next$);
+      const cached = this.fresh(key);
+      const current$ = cached !== undefined ? of(cached) : this.load(key, 'miss').stored$.pipe(map((stored) => stored.token));
+      return concat(current$, next$);
     });
   }
 
@@ -117,7 +116,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     }
     resolved.credentials = { clientId: credentials.clientId ?? resolved.credentials.clientId, clientSecret: credentials.clientSecret };
     this.dropClient(client);
-    this.logger.log(`OAuth client "${client}": credentials replaced; cached tokens dropped`, 'OAuth');
+    this.logger.log(`OAuth client "${client}": credentials replaced; cached tokens dropped`, LOG_CONTEXT);
   }
 
   /** The cached token if it may still be served; starts a background refresh when it is due. */
@@ -131,23 +130,23 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   }
 
   private refreshInBackground(key: CacheKey): void {
-    this.load(key, 'refresh').subscribe({
-      error: (error: unknown) =>
-        this.logger.warn(
-          `Background refresh for OAuth client "${key.client.name}" failed (${error instanceof TokenRequestError ? error.code : 'error'}); the current token is served until it expires`,
-          'OAuth',
-        ),
-    });
+    this.load(key, 'refresh').token.catch((error: unknown) =>
+      this.logger.warn(
+        `Background refresh for OAuth client "${key.client.name}" failed (${error instanceof TokenRequestError ? error.code : 'error'}); the current token is served until it expires`,
+        LOG_CONTEXT,
+      ),
+    );
   }
 
   /** Single flight: every caller of one key shares one request until it settles. */
-  private load(key: CacheKey, mode: LoadMode): Observable<StoredToken> {
+  private load(key: CacheKey, mode: LoadMode): Flight {
     let flight = this.inflight.get(key.id);
     if (flight === undefined) {
-      flight = defer(() => this.obtain(key, mode)).pipe(
+      const stored$ = defer(() => this.obtain(key, mode)).pipe(
         finalize(() => this.inflight.delete(key.id)),
         shareReplay({ bufferSize: 1, refCount: false }),
       );
+      flight = { stored$, token: firstValueFrom(stored$.pipe(map((stored) => stored.token))) };
       this.inflight.set(key.id, flight);
     }
     return flight;
@@ -205,7 +204,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     if (!this.isCacheable(stored) || key.credentials !== key.client.credentials) return;
     this.cache.set(key.id, toCacheEntry(stored, key.client.policy.skewMs));
     this.fetched$.next({ key: key.id, token: stored.token });
-    this.logger.debug?.(`Cached token ${fingerprint(stored.token.accessToken)} for OAuth client "${key.client.name}"`, 'OAuth');
+    this.logger.debug?.(`Cached token ${fingerprint(stored.token.accessToken)} for OAuth client "${key.client.name}"`, LOG_CONTEXT);
   }
 
   /** `expires_in: 0` means use once: hand it to the waiting callers, keep it nowhere. */
@@ -219,7 +218,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     const cached = this.cache.get(event.key);
     if (cached === undefined) return;
     const hash = event.accessTokenHash;
-    if (hash === undefined || createHash('sha256').update(cached.token.accessToken).digest('base64url') === hash) {
+    if (hash === undefined || digest(cached.token.accessToken) === hash) {
       this.cache.delete(event.key);
     }
   }
@@ -234,7 +233,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     try {
       return await call();
     } catch (error) {
-      this.logger.warn(`Token store ${what} failed (${error instanceof Error ? error.name : 'error'}); continuing without it`, 'OAuth');
+      this.logger.warn(`Token store ${what} failed (${error instanceof Error ? error.name : 'error'}); continuing without it`, LOG_CONTEXT);
       return undefined;
     }
   }

@@ -16,6 +16,10 @@ export class OAuthClientRegistry {
     return client;
   }
 
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
   all(): IterableIterator<ResolvedClient> {
     return this.byName.values();
   }

@@ -4,7 +4,7 @@ import type { AxiosInstance } from 'axios';
 import { fingerprint } from '../common/fingerprint.js';
 import { OAuthClientRegistry } from '../config/client-registry.js';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
-import { OAUTH_LOGGER } from '../oauth.constants.js';
+import { OAUTH_LOGGER, LOG_CONTEXT } from '../oauth.constants.js';
 import { TokenService } from '../token.service.js';
 import { AttachToMatcher, type AttachToMatch } from './attach-to.matcher.js';
 import { joinAxiosInstance, leaveAxiosInstance, type BearerParticipant } from './axios-bearer.hook.js';
@@ -18,25 +18,22 @@ import { discoverHttpAxiosInstances } from './http-service.discovery.js';
 @Injectable()
 export class OAuthHttpInterceptor implements BearerParticipant, OnModuleInit, OnModuleDestroy {
   private readonly matcher: AttachToMatcher;
-  private readonly names: ReadonlySet<string>;
   private readonly joined = new Set<AxiosInstance>();
 
   constructor(
-    clients: OAuthClientRegistry,
+    private readonly clients: OAuthClientRegistry,
     private readonly tokens: TokenService,
     private readonly discovery: DiscoveryService,
     @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
   ) {
-    const all = [...clients.all()];
-    this.names = new Set(all.map((client) => client.name));
-    this.matcher = new AttachToMatcher(all);
+    this.matcher = new AttachToMatcher([...clients.all()]);
   }
 
   onModuleInit(): void {
     for (const conflict of this.matcher.conflicts) {
       this.logger.warn(
         `OAuth clients ${conflict.clients.map((c) => `"${c}"`).join(', ')} share the attachTo prefix ${conflict.origin}${conflict.path}; "${conflict.clients[0]}" is used for it`,
-        'OAuth',
+        LOG_CONTEXT,
       );
     }
     for (const axios of discoverHttpAxiosInstances(this.discovery)) {
@@ -44,7 +41,7 @@ export class OAuthHttpInterceptor implements BearerParticipant, OnModuleInit, On
       joinAxiosInstance(axios, this);
       this.joined.add(axios);
     }
-    this.logger.debug?.(`Bearer interceptor joined ${this.joined.size} HttpService axios instance(s)`, 'OAuth');
+    this.logger.debug?.(`Bearer interceptor joined ${this.joined.size} HttpService axios instance(s)`, LOG_CONTEXT);
   }
 
   onModuleDestroy(): void {
@@ -53,7 +50,7 @@ export class OAuthHttpInterceptor implements BearerParticipant, OnModuleInit, On
   }
 
   knows(client: string): boolean {
-    return this.names.has(client);
+    return this.clients.has(client);
   }
 
   match(url: URL): AttachToMatch | undefined {
@@ -71,7 +68,7 @@ export class OAuthHttpInterceptor implements BearerParticipant, OnModuleInit, On
   async rejected(client: string, scope: string | string[] | undefined, accessToken: string, willRetry: boolean): Promise<void> {
     this.logger.warn(
       `Upstream answered 401 to a call with token ${fingerprint(accessToken)} of OAuth client "${client}"; ${willRetry ? 'retrying once with a fresh token' : 'not retried'}`,
-      'OAuth',
+      LOG_CONTEXT,
     );
     await this.tokens.invalidate(client, { scope, accessToken });
   }

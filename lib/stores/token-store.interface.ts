@@ -16,7 +16,7 @@ export interface TokenStoreContext {
   /**
    * Drops this process's cached tokens after another replica invalidated them (a store that
    * broadcasts `delete` / `deleteClient` calls it): every entry of `client`, or the entry `key`;
-   * with `accessTokenHash` (sha256 of the access token, base64url) only while it holds that token.
+   * with `accessTokenHash` (`digest()` of the access token: sha256, base64url) only while it holds that token.
    */
   evict?(event: StoreEvictEvent): void;
 }

@@ -1,11 +1,12 @@
 /** Readers shared by the provider dialects' error bodies. */
+import { readNumber } from '../common/read-number.js';
 import { isRfc6749ErrorCode } from '../errors/oauth-error-code.js';
 import { asString } from './strategy-helpers.js';
 
 /** A numeric hint given as a number or a numeric string; anything else is no hint. */
 export function asMilliseconds(value: unknown): number | undefined {
-  const number = typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
-  return typeof number === 'number' && Number.isFinite(number) && number >= 0 ? number : undefined;
+  const number = readNumber(value);
+  return typeof number === 'number' && number >= 0 ? number : undefined;
 }
 
 /** "message (reason)" without empty parts; undefined when there is nothing to say. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { digest } from '../common/fingerprint.js';
 import type { ResolvedClient } from '../config/resolved-client.js';
 import { normalizeScope } from '../config/resolved-client.js';
 
@@ -42,7 +42,7 @@ export class CacheKeyFactory {
 
   private build(client: ResolvedClient, scope: readonly string[]): CacheKey {
     const { credentials } = client;
-    const secretHash = createHash('sha256').update(credentials.clientSecret).digest('hex');
+    const secretHash = digest(credentials.clientSecret);
     const material = JSON.stringify([
       client.tokenUrl,
       credentials.clientId,
@@ -50,7 +50,6 @@ export class CacheKeyFactory {
       scope,
       client.strategy.cacheKeyParams?.(client.options) ?? null,
     ]);
-    const digest = createHash('sha256').update(material).digest('base64url');
-    return { id: clientKeyPrefix(client.name) + digest, client, scope, credentials };
+    return { id: clientKeyPrefix(client.name) + digest(material), client, scope, credentials };
   }
 }

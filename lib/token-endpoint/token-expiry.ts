@@ -7,14 +7,9 @@ export type ExpiryResult =
   | { ok: true; expiresAt: number; source: 'expires_in' | 'jwt' | 'default' }
   | { ok: false; problem: string };
 
-const NUMERIC = /^\s*-?\d+(\.\d+)?\s*$/;
+import { readNumber } from '../common/read-number.js';
 
-export function readExpiresIn(value: unknown): number | undefined | 'invalid' {
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : 'invalid';
-  if (typeof value === 'string' && NUMERIC.test(value)) return Number(value);
-  return 'invalid';
-}
+export const readExpiresIn = readNumber;
 
 /** The `exp` claim (epoch ms) of a JWT access token, or undefined for an opaque token. */
 export function jwtExpiry(accessToken: string): number | undefined {

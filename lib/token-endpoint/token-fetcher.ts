@@ -3,7 +3,7 @@ import type { ResolvedClient } from '../config/resolved-client.js';
 import { fingerprint } from '../common/fingerprint.js';
 import { TokenRequestError, type TokenRequestErrorDetails } from '../errors/token-request.error.js';
 import type { OAuthClock } from '../interfaces/clock.interface.js';
-import { OAUTH_CLOCK, OAUTH_LOGGER } from '../oauth.constants.js';
+import { OAUTH_CLOCK, OAUTH_LOGGER, LOG_CONTEXT } from '../oauth.constants.js';
 import type { StoredToken } from '../stores/token-store.interface.js';
 import { asString } from '../strategies/strategy-helpers.js';
 import type { TokenHttpResponse, TokenRequestContext } from '../strategies/token-strategy.interface.js';
@@ -33,7 +33,7 @@ export class TokenFetcher {
     const { retry, timeoutMs } = client.policy;
 
     for (let attempt = 1; ; attempt++) {
-      this.logger.debug?.(`Requesting a token for OAuth client "${client.name}" from ${client.tokenUrl} (attempt ${attempt})`, 'OAuth');
+      this.logger.debug?.(`Requesting a token for OAuth client "${client.name}" from ${client.tokenUrl} (attempt ${attempt})`, LOG_CONTEXT);
       const outcome = await this.attempt(client, context, timeoutMs);
       if ('token' in outcome) return outcome;
 
@@ -44,7 +44,7 @@ export class TokenFetcher {
         throw error({ ...outcome, code: outcome.code === 'temporarily_unavailable' ? outcome.code : 'rate_limited' });
       }
       const delay = hint ?? backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs);
-      this.logger.warn(`Token request for OAuth client "${client.name}" failed with ${outcome.code}; retrying in ${delay} ms`, 'OAuth');
+      this.logger.warn(`Token request for OAuth client "${client.name}" failed with ${outcome.code}; retrying in ${delay} ms`, LOG_CONTEXT);
       await this.clock.sleep(delay);
     }
   }
@@ -76,11 +76,11 @@ export class TokenFetcher {
     const expiry = computeExpiry(raw.expiresIn, accessToken, now, client.policy.defaultTtlMs);
     if (!expiry.ok) return { code: 'invalid_response', status: response.status, description: expiry.problem };
     if (expiry.source === 'default') {
-      this.logger.warn(`OAuth client "${client.name}": the token endpoint sent no expires_in; assuming ${client.policy.defaultTtlMs / 1000} s`, 'OAuth');
+      this.logger.warn(`OAuth client "${client.name}": the token endpoint sent no expires_in; assuming ${client.policy.defaultTtlMs / 1000} s`, LOG_CONTEXT);
     }
     const tokenType = asString(raw.tokenType) ?? 'Bearer';
     const scope = asString(raw.scope);
-    this.logger.debug?.(`Got token ${fingerprint(accessToken)} for OAuth client "${client.name}", expires ${new Date(expiry.expiresAt).toISOString()}`, 'OAuth');
+    this.logger.debug?.(`Got token ${fingerprint(accessToken)} for OAuth client "${client.name}", expires ${new Date(expiry.expiresAt).toISOString()}`, LOG_CONTEXT);
     return { token: { accessToken, tokenType, expiresAt: expiry.expiresAt, ...(scope === undefined ? {} : { scope }) }, obtainedAt: now };
   }
 

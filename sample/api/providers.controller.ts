@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
 import { TokenRequestError, TokenService } from 'nestjs-client-credentials';
+import { fingerprint } from '../fingerprint.js';
 import { Upstreams } from '../upstream/upstreams.js';
-
-const fingerprint = (token: string) => createHash('sha256').update(token).digest('base64url').slice(0, 12);
 
 /** What `npm run sample -- --serve` exposes, to try with curl. Tokens never leave the app. */
 @Controller()

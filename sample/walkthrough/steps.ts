@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { filter, firstValueFrom } from 'rxjs';
 import { TokenRequestError, type OAuthClock, type TokenService } from 'nestjs-client-credentials';
 import type { Emulator } from 'nestjs-client-credentials/testing';
+import { fingerprint as fp } from '../fingerprint.js';
 import type { UpstreamApi } from '../upstream/upstream-api.js';
 import type { Progress } from './progress.js';
 import { describeTokenRequest } from './redact.js';
@@ -17,7 +17,6 @@ export interface StepContext {
 
 export const CONCURRENT_CALLS = 50;
 const SHORT_LIFETIME_SECONDS = 4;
-const fp = (token: string) => createHash('sha256').update(token).digest('base64url').slice(0, 10);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 const check = (title: string, ok: boolean, ...details: string[]) => (ok ? passed : failed)(title, ...details);
 

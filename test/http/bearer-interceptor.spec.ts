@@ -1,26 +1,18 @@
 import 'reflect-metadata';
 import { HttpModule, HttpService } from '@nestjs/axios';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { isAxiosError, type AxiosError, type AxiosResponse } from 'axios';
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { lastValueFrom } from 'rxjs';
 import { OAuthConfigError, TokenRequestError, TokenService, type OAuthClientOptions } from '../../lib/index.js';
+import { closeAfterEach } from '../support/cleanup.js';
 import { json, startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 import { bootHttp, oauth2Client, startTokenServer, startUpstream, type HttpApp, type TokenServer, type UpstreamServer } from './http-support.js';
 
 type Echo = { method: string; path: string; body: string; authorization: string | null };
 
-let closers: (() => Promise<void>)[] = [];
-const track = <T extends { close(): Promise<void> }>(resource: T): T => {
-  closers.push(() => resource.close());
-  return resource;
-};
-afterEach(async () => {
-  // Apps first (they hold keep-alive sockets to the servers), then the servers.
-  for (const close of closers.reverse()) await close();
-  closers = [];
-});
+const { track } = closeAfterEach();
 
 let alphaTokens: TokenServer;
 let betaTokens: TokenServer;

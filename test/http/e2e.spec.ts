@@ -2,18 +2,14 @@ import 'reflect-metadata';
 import { HttpModule, HttpService } from '@nestjs/axios';
 import { Controller, Get, Injectable, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { afterEach, beforeEach, expect, it } from '@jest/globals';
-import axios from 'axios';
+import { beforeEach, expect, it } from '@jest/globals';
 import type { AddressInfo } from 'node:net';
 import { lastValueFrom } from 'rxjs';
 import { OAuthModule } from '../../lib/index.js';
-import { interceptorCount, oauth2Client, startTokenServer, startUpstream, type TokenServer, type UpstreamServer } from './http-support.js';
+import { closeAfterEach } from '../support/cleanup.js';
+import { httpModuleDefaultAxios, interceptorCount, oauth2Client, startTokenServer, startUpstream, type TokenServer, type UpstreamServer } from './http-support.js';
 
-let closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of closers.reverse()) await close();
-  closers = [];
-});
+const { track, closeNow } = closeAfterEach();
 
 let ledgerTokens: TokenServer;
 let billingTokens: TokenServer;
@@ -29,8 +25,7 @@ beforeEach(async () => {
     async () => (billing = await startUpstream()),
     async () => (foreign = await startUpstream()),
   ]) {
-    const server = await start();
-    closers.push(() => server.close());
+    track(await start());
   }
 });
 
@@ -85,19 +80,11 @@ async function createApp(): Promise<INestApplication> {
 
   const app = await NestFactory.create(AppModule, { logger: false });
   await app.listen(0, '127.0.0.1');
-  let closed = false;
-  closers.push(async () => {
-    if (!closed) await app.close();
-  });
-  const close = app.close.bind(app);
-  app.close = async () => {
-    closed = true;
-    await close();
-  };
-  return app;
+  return track(app);
 }
 
 it('a real Nest app calls two upstreams owned by two clients and a foreign server: each sees only its own token', async () => {
+  const axios = await httpModuleDefaultAxios();
   const before = interceptorCount(axios);
   const app = await createApp();
   const { port } = app.getHttpServer().address() as AddressInfo;
@@ -119,6 +106,6 @@ it('a real Nest app calls two upstreams owned by two clients and a foreign serve
   expect(ledgerTokens.count).toBe(1);
   expect(billingTokens.count).toBe(1);
 
-  await app.close();
+  await closeNow(app);
   expect(interceptorCount(axios)).toEqual(before);
 });

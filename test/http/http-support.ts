@@ -1,11 +1,10 @@
 import 'reflect-metadata';
-import { HttpModule } from '@nestjs/axios';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { HttpModule, HttpService } from '@nestjs/axios';
+import { Test } from '@nestjs/testing';
 import type { AxiosInstance } from 'axios';
 import type { ServerResponse } from 'node:http';
-import { OAuthModule, type OAuthClientOptions, type OAuthModuleOptions } from '../../lib/index.js';
-import { FakeClock } from '../../lib/testing/fake-clock.js';
-import { CaptureLogger } from '../support/capture-logger.js';
+import type { OAuthClientOptions, OAuthModuleOptions } from '../../lib/index.js';
+import { bootOAuth, type Booted } from '../support/boot.js';
 import { json, startRecordingServer, type RecordedRequest, type RecordingServer } from '../support/recording-server.js';
 
 /** A token endpoint at `POST /oauth/token` handing out `<prefix>-1`, `<prefix>-2`, … */
@@ -58,30 +57,28 @@ export function oauth2Client(tokenServer: TokenServer, extra: Partial<OAuthClien
   return { strategy: 'oauth2', tokenUrl: tokenServer.tokenUrl, clientId: 'id', clientSecret: 'secret', ...extra } as OAuthClientOptions;
 }
 
-export interface HttpApp {
-  moduleRef: TestingModule;
-  clock: FakeClock;
-  logger: CaptureLogger;
-  close(): Promise<void>;
-}
+export type HttpApp = Booted;
 
-/** A testing module with plain `HttpModule` (or `options.http`) and `OAuthModule.forRoot`, initialised (hooks ran). */
-export async function bootHttp(
+/** `bootOAuth` with plain `HttpModule` (or `options.http`); one attempt per token request by default. */
+export function bootHttp(
   clients: Record<string, OAuthClientOptions>,
   options: { http?: unknown; imports?: unknown[]; oauth?: Partial<OAuthModuleOptions>; providers?: unknown[] } = {},
 ): Promise<HttpApp> {
-  const clock = new FakeClock();
-  const logger = new CaptureLogger();
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      (options.http ?? HttpModule) as typeof HttpModule,
-      OAuthModule.forRoot({ logger, clock, retry: { maxAttempts: 1 }, ...options.oauth, clients }),
-      ...((options.imports ?? []) as []),
-    ],
-    providers: (options.providers ?? []) as [],
-  }).compile();
-  await moduleRef.init();
-  return { moduleRef, clock, logger, close: () => moduleRef.close() };
+  return bootOAuth(clients, { retry: { maxAttempts: 1 }, ...options.oauth }, {
+    imports: [options.http ?? HttpModule, ...(options.imports ?? [])],
+    providers: options.providers,
+  });
+}
+
+/**
+ * The process-wide axios default, as `HttpModule` binds it. Not simply `import axios`: under Nest 11
+ * (@nestjs/axios 4, CommonJS) HttpModule gets axios's CommonJS build, another instance than ESM's.
+ */
+export async function httpModuleDefaultAxios(): Promise<AxiosInstance> {
+  const probe = await Test.createTestingModule({ imports: [HttpModule] }).compile();
+  const axios = probe.get(HttpService).axiosRef;
+  await probe.close();
+  return axios;
 }
 
 /** Interceptors currently installed on an axios instance (ejected slots are `null`). */

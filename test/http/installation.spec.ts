@@ -2,34 +2,22 @@ import 'reflect-metadata';
 import { HttpModule, HttpService } from '@nestjs/axios';
 import { Injectable, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { AxiosInstance } from 'axios';
 import { lastValueFrom } from 'rxjs';
 import { OAuthModule, type OAuthClientOptions } from '../../lib/index.js';
-import { interceptorCount, oauth2Client, startTokenServer, startUpstream, type TokenServer, type UpstreamServer } from './http-support.js';
+import { closeAfterEach } from '../support/cleanup.js';
+import { httpModuleDefaultAxios, interceptorCount, oauth2Client, startTokenServer, startUpstream, type TokenServer, type UpstreamServer } from './http-support.js';
 
-let closers: (() => Promise<void>)[] = [];
-const track = <T extends { close(): Promise<void> }>(resource: T): T => {
-  closers.push(() => resource.close());
-  return resource;
-};
-afterEach(async () => {
-  for (const close of closers.reverse()) await close();
-  closers = [];
-});
+const { track, closeNow } = closeAfterEach();
 
 let tokens: TokenServer;
 let upstream: UpstreamServer;
 let baseline: { request: number; response: number };
-/**
- * The process-wide axios default, as `HttpModule` binds it. Not simply `import axios`: under Nest 11
- * (@nestjs/axios 4, CommonJS) HttpModule gets axios's CommonJS build, another instance than ESM's.
- */
+/** The axios default that plain HttpModule binds (see httpModuleDefaultAxios). */
 let axios: AxiosInstance;
 beforeAll(async () => {
-  const probe = await Test.createTestingModule({ imports: [HttpModule] }).compile();
-  axios = probe.get(HttpService).axiosRef;
-  await probe.close();
+  axios = await httpModuleDefaultAxios();
 });
 beforeEach(async () => {
   tokens = track(await startTokenServer('t'));
@@ -61,8 +49,7 @@ function feature(name: string, http: unknown) {
 }
 
 async function compile(imports: unknown[]): Promise<TestingModule> {
-  const moduleRef = await Test.createTestingModule({ imports: imports as [] }).compile();
-  closers.push(() => moduleRef.close());
+  const moduleRef = track(await Test.createTestingModule({ imports: imports as [] }).compile());
   await moduleRef.init();
   return moduleRef;
 }
@@ -95,8 +82,7 @@ describe('one interceptor per axios instance, for every HttpService the app can 
     for (const service of services) expect(await authorizationVia(service)).toBe('Bearer t-1');
     expect(tokens.count).toBe(1);
 
-    await moduleRef.close();
-    closers.pop();
+    await closeNow(moduleRef);
     for (const instance of instances) expect(interceptorCount(instance)).toEqual(instance === axios ? baseline : { request: 0, response: 0 });
   });
 
@@ -159,13 +145,13 @@ describe('two apps in one process sharing the axios default', () => {
     expect(tokens.count).toBe(1);
     expect(bTokens.count).toBe(1);
 
-    await appA.close();
+    await closeNow(appA);
     expect(interceptorCount(axios)).toEqual({ request: baseline.request + 1, response: baseline.response + 1 });
     expect(await bCall()).toBe('Bearer b-1');
     // App A's client is gone with app A: its upstream gets nothing now.
     expect(await authorizationVia(httpB)).toBeNull();
 
-    await appB.close();
+    await closeNow(appB);
     expect(interceptorCount(axios)).toEqual(baseline);
   });
 

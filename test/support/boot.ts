@@ -12,15 +12,23 @@ export interface Booted {
   close(): Promise<void>;
 }
 
+/** What else the testing module holds beside OAuthModule (HttpModule, feature modules, …). */
+export interface TestModuleParts {
+  imports?: unknown[];
+  providers?: unknown[];
+}
+
 /** Boots OAuthModule.forRoot with a fake clock and a capturing logger; `close()` closes it. */
 export async function bootOAuth(
   clients: Record<string, OAuthClientOptions>,
   options: Partial<OAuthModuleOptions> = {},
+  parts: TestModuleParts = {},
 ): Promise<Booted> {
   const clock = (options.clock as FakeClock | undefined) ?? new FakeClock();
   const logger = new CaptureLogger();
   const moduleRef = await Test.createTestingModule({
-    imports: [OAuthModule.forRoot({ logger, clock, ...options, clients })],
+    imports: [OAuthModule.forRoot({ logger, clock, ...options, clients }), ...((parts.imports ?? []) as [])],
+    providers: (parts.providers ?? []) as [],
   }).compile();
   await moduleRef.init();
   return { moduleRef, tokens: moduleRef.get(TokenService), clock, logger, close: () => moduleRef.close() };

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
+import { LOG_CONTEXT } from '../../oauth.constants.js';
 
 /** Why a Redis call did not happen or did not answer; never escapes the store. */
 export class RedisUnavailable extends Error {
@@ -16,7 +17,6 @@ export class RedisUnavailable extends Error {
 
 /** While Redis is known to be down, calls fail at once; one probe goes through per interval. */
 const PROBE_INTERVAL_MS = 1_000;
-const LOG_CONTEXT = 'OAuth';
 
 /**
  * Bounds every Redis call by `commandTimeoutMs` and remembers an outage, so callers fail fast

@@ -1,14 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
-import { fingerprint } from '../../common/fingerprint.js';
+import { digest, fingerprint } from '../../common/fingerprint.js';
 import { NOOP_LOGGER } from '../../common/noop-logger.js';
 import { OAuthConfigError } from '../../errors/oauth-config.error.js';
 import type { StoreEvictEvent, StoredToken, TokenStore, TokenStoreContext } from '../token-store.interface.js';
 import { ACQUIRE, DELETE, DELETE_CLIENT, POLL, RELEASE, RENEW, WRITE } from './redis-scripts.js';
 import { RedisAvailability, RedisUnavailable } from './redis-availability.js';
 import { TokenCodec, type EncryptionKey } from './token-codec.js';
+import { LOG_CONTEXT } from '../../oauth.constants.js';
 
 export interface RedisTokenStoreOptions {
   /** Prepended to every Redis key. Default `'oauth:'`. */
@@ -32,7 +33,6 @@ interface RedisKeys {
 
 type ScriptReply = [number, string, (string | null)?];
 
-const LOG_CONTEXT = 'OAuth';
 /** A `get` followed by `fetchExclusive` within this window is one load (see `seen`). */
 const SEEN_WINDOW_MS = 5_000;
 const FIRST_POLL_MS = 5;
@@ -141,7 +141,7 @@ export class RedisTokenStore implements TokenStore {
     const keys = this.keysFor(key);
     const held = this.holder.getStore();
     const fence = held !== undefined && held.key === key ? held.fence : '';
-    const args = [fence, this.codec.encode(keys.value, value), String(value.obtainedAt), randomId(), tokenHash(value.token.accessToken), String(Math.ceil(ttlMs))];
+    const args = [fence, this.codec.encode(keys.value, value), String(value.obtainedAt), randomId(), digest(value.token.accessToken), String(Math.ceil(ttlMs))];
     try {
       const written = await this.script(WRITE, [keys.value, keys.lock, keys.index], args);
       if (written !== 1) {
@@ -154,7 +154,7 @@ export class RedisTokenStore implements TokenStore {
 
   async delete(key: string, ifAccessToken?: string): Promise<void> {
     const keys = this.keysFor(key);
-    const hash = ifAccessToken === undefined ? '' : tokenHash(ifAccessToken);
+    const hash = ifAccessToken === undefined ? '' : digest(ifAccessToken);
     const message = JSON.stringify({ o: this.origin, k: key, ...(hash === '' ? {} : { a: hash }) });
     try {
       await this.script(DELETE, [keys.value], [hash, this.channel, message]);
@@ -302,13 +302,13 @@ export class RedisTokenStore implements TokenStore {
     const separator = key.indexOf(':');
     const client = separator < 0 ? key : key.slice(0, separator);
     const base = this.clientKeys(client);
-    const hashed = createHash('sha256').update(key).digest('base64url');
+    const hashed = digest(key);
     return { value: `${base.tag}:t:${hashed}`, lock: `${base.tag}:l:${hashed}`, index: base.index };
   }
 
   /** `client` as it appears in store keys (URI-encoded). */
   private clientKeys(client: string): { tag: string; index: string } {
-    const tag = `${this.prefix}{${createHash('sha256').update(client).digest('base64url').slice(0, 22)}}`;
+    const tag = `${this.prefix}{${digest(client).slice(0, 22)}}`;
     return { tag, index: `${tag}:i` };
   }
 
@@ -333,4 +333,3 @@ function positive(value: number, field: string): number {
 }
 
 const randomId = () => randomBytes(12).toString('base64url');
-const tokenHash = (accessToken: string) => createHash('sha256').update(accessToken).digest('base64url');

@@ -1,4 +1,4 @@
-import type { EmulatorDialect } from './emulator-dialect.js';
+import { type EmulatorDialect, rfc6749TokenBody } from './emulator-dialect.js';
 import type { AlternativePaymentsEmulatorOptions, EmulatorErrorNames, EmulatorRequest, ErrorDetails, RawReply } from './emulator.types.js';
 import { mediaType, readBasic } from './request-checks.js';
 
@@ -49,16 +49,7 @@ export function alternativePaymentsDialect(options: AlternativePaymentsEmulatorO
       return { ok: true, grant: { clientId: basic.id } };
     },
 
-    tokenReply(token) {
-      return {
-        status: 200,
-        body: {
-          access_token: token.accessToken,
-          ...(token.expiresIn === undefined ? {} : { expires_in: token.expiresIn }),
-          token_type: 'bearer',
-        },
-      };
-    },
+    tokenReply: (token) => ({ status: 200, body: rfc6749TokenBody(token, 'bearer') }),
 
     errorReply: (error, details) => problem(error, details),
     invalidTokenReply: () => ({ status: 401, body: { error: 'unauthorized', message: 'Invalid or expired access token' } }),

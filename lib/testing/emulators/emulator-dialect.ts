@@ -26,6 +26,19 @@ export interface MintedToken {
   scope?: string;
 }
 
+/**
+ * An RFC 6749 §5.1 token body (`access_token`, `token_type`, `expires_in` when the form has one),
+ * the shape every snake_case provider answers with; `extra` adds its own fields.
+ */
+export function rfc6749TokenBody(token: MintedToken, tokenType: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    access_token: token.accessToken,
+    token_type: tokenType,
+    ...(token.expiresIn === undefined ? {} : { expires_in: token.expiresIn }),
+    ...extra,
+  };
+}
+
 export interface EmulatorDialect<N extends EmulatorName> {
   readonly name: N;
   /** Below the base path. */

@@ -1,4 +1,4 @@
-import type { EmulatorDialect, TokenRequestCheck } from './emulator-dialect.js';
+import { type EmulatorDialect, type TokenRequestCheck, rfc6749TokenBody } from './emulator-dialect.js';
 import type { EmulatorErrorNames, EmulatorRequest, ErrorDetails, FirstVisionEmulatorOptions, RawReply } from './emulator.types.js';
 import type { CredentialBook } from './credential-book.js';
 import { fieldProblem, jsonObject, mediaType, readBasic } from './request-checks.js';
@@ -86,16 +86,7 @@ export function firstVisionDialect(options: FirstVisionEmulatorOptions): Emulato
       return { ok: true, grant: { clientId: String(ask.id), scope: ask.scope } };
     },
 
-    tokenReply(token) {
-      return {
-        status: 200,
-        body: {
-          access_token: token.accessToken,
-          ...(token.expiresIn === undefined ? {} : { expires_in: token.expiresIn }),
-          token_type: 'Bearer',
-        },
-      };
-    },
+    tokenReply: (token) => ({ status: 200, body: rfc6749TokenBody(token, 'Bearer') }),
 
     jwtClaims: () => ({ firstVisionId: '00000AUNAB' }),
 

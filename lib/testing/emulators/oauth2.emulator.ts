@@ -1,4 +1,4 @@
-import type { EmulatorDialect, TokenRequestCheck } from './emulator-dialect.js';
+import { type EmulatorDialect, type TokenRequestCheck, rfc6749TokenBody } from './emulator-dialect.js';
 import type { EmulatorErrorNames, EmulatorRequest, ErrorDetails, OAuth2EmulatorOptions, RawReply } from './emulator.types.js';
 import type { CredentialBook } from './credential-book.js';
 import { mediaType, readBasic, repeatedParam } from './request-checks.js';
@@ -87,12 +87,7 @@ export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'
     tokenReply(token) {
       return {
         status: 200,
-        body: {
-          access_token: token.accessToken,
-          token_type: 'Bearer',
-          ...(token.expiresIn === undefined ? {} : { expires_in: token.expiresIn }),
-          ...(token.scope === undefined ? {} : { scope: token.scope }),
-        },
+        body: rfc6749TokenBody(token, 'Bearer', token.scope === undefined ? {} : { scope: token.scope }),
         headers: { 'cache-control': 'no-store', pragma: 'no-cache' },
       };
     },

@@ -1,4 +1,4 @@
-import type { EmulatorDialect } from './emulator-dialect.js';
+import { type EmulatorDialect, rfc6749TokenBody } from './emulator-dialect.js';
 import type { EmulatorErrorNames, ErrorDetails, RawReply } from './emulator.types.js';
 import { fieldProblem, jsonObject, mediaType } from './request-checks.js';
 
@@ -53,17 +53,10 @@ export const youHodlerDialect: EmulatorDialect<'youhodler'> = {
     return { ok: true, grant: { clientId: String(body.client_id) } };
   },
 
-  tokenReply(token) {
-    return {
-      status: 200,
-      body: {
-        access_token: token.accessToken,
-        ...(token.expiresIn === undefined ? {} : { expires_in: token.expiresIn }),
-        issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-        token_type: 'Bearer',
-      },
-    };
-  },
+  tokenReply: (token) => ({
+    status: 200,
+    body: rfc6749TokenBody(token, 'Bearer', { issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' }),
+  }),
 
   errorReply: (error, details) => catalogue(error, details),
   invalidTokenReply: () => problem(401, 'unauthorized', 'Missing or invalid access token.', { reason: 'invalid_token' }),

@@ -1,0 +1,32 @@
+import { afterEach } from '@jest/globals';
+
+type Closable = { close(): Promise<void> };
+
+export interface Cleanup {
+  /** Closes `resource` after the test (last opened first); hands it back. */
+  track<T extends Closable>(resource: T): T;
+  /** Closes a tracked resource now, for a test that asserts on what closing does. */
+  closeNow(resource: Closable): Promise<void>;
+}
+
+/**
+ * Registers an afterEach that closes what the test tracked, last opened first (apps before the
+ * servers they hold keep-alive sockets to).
+ */
+export function closeAfterEach(): Cleanup {
+  let open: Closable[] = [];
+  afterEach(async () => {
+    for (const resource of open.reverse()) await resource.close();
+    open = [];
+  });
+  return {
+    track: (resource) => {
+      open.push(resource);
+      return resource;
+    },
+    closeNow: async (resource) => {
+      open = open.filter((r) => r !== resource);
+      await resource.close();
+    },
+  };
+}
