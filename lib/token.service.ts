@@ -72,6 +72,15 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     return this.load(key, options?.forceRefresh === true ? 'force' : 'miss').token;
   }
 
+  /**
+   * @internal The cached token when it may be served now (starting a refresh ahead when one is
+   * due), without I/O; `undefined` when `getToken` would have to wait. The bearer interceptor
+   * tries this first, so a request with a valid token costs no promise of ours.
+   */
+  cachedToken(client: string, scope?: string | string[]): AccessToken | undefined {
+    return this.fresh(this.keys.keyFor(this.clients.get(client), scope));
+  }
+
   /** Emits the current token, then each new one for the same key, until unsubscribed. */
   token$(client: string, options?: Omit<TokenRequestOptions, 'forceRefresh'>): Observable<AccessToken> {
     return defer(() => {

@@ -2,22 +2,10 @@ import type { AxiosError, AxiosInstance, AxiosRequestConfig, AxiosResponse, Inte
 import { configMessages } from '../errors/messages.js';
 import { OAuthConfigError } from '../errors/oauth-config.error.js';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
-import { parseRequestUrl, type AttachToMatch } from './attach-to.matcher.js';
+import { parseRequestUrl } from './attach-to.matcher.js';
+import type { BearerParticipant } from './bearer-participant.js';
 import type { OAuthRequestOption, OAuthRequestOptions } from './oauth-request.options.js';
-
-/**
- * One OAuthModule instance as seen by an axios instance: its clients, their `attachTo` prefixes
- * and its TokenService. Several apps in one process may share an axios instance (plain `HttpModule`
- * binds the process-wide axios default); each registers as a participant of ONE hook.
- */
-export interface BearerParticipant {
-  knows(client: string): boolean;
-  match(url: URL): AttachToMatch | undefined;
-  isTokenEndpoint(url: URL): boolean;
-  getToken(client: string, scope: string | string[] | undefined): Promise<AccessToken>;
-  /** Compare-and-invalidate after a 401: drops `accessToken` only if it is still the cached one. */
-  rejected(client: string, scope: string | string[] | undefined, accessToken: string, willRetry: boolean): Promise<void>;
-}
+import { RequestTargets, type RequestTarget } from './request-targets.js';
 
 /** What the request interceptor attached, kept beside the config object (never inside it). */
 interface Attachment {
@@ -37,6 +25,7 @@ const IDEMPOTENT_METHODS = new Set(['get', 'head', 'options', 'put', 'delete']);
  */
 class AxiosBearerHook {
   private readonly participants: BearerParticipant[] = [];
+  private readonly targets = new RequestTargets(this.participants);
   private readonly attachments = new WeakMap<object, Attachment>();
   private requestId: number | undefined;
   private responseId: number | undefined;
@@ -50,6 +39,7 @@ class AxiosBearerHook {
   add(participant: BearerParticipant): void {
     if (this.participants.includes(participant)) return;
     this.participants.push(participant);
+    this.targets.clear();
     if (this.requestId === undefined) {
       this.requestId = this.axios.interceptors.request.use((config) => this.onRequest(config));
       this.responseId = this.axios.interceptors.response.use(undefined, (error: unknown) => this.onResponseError(error));
@@ -59,6 +49,7 @@ class AxiosBearerHook {
   remove(participant: BearerParticipant): void {
     const index = this.participants.indexOf(participant);
     if (index >= 0) this.participants.splice(index, 1);
+    this.targets.clear();
     if (this.participants.length === 0 && this.requestId !== undefined) {
       this.axios.interceptors.request.eject(this.requestId);
       this.axios.interceptors.response.eject(this.responseId!);
@@ -66,48 +57,46 @@ class AxiosBearerHook {
     }
   }
 
-  private async onRequest(config: InternalAxiosRequestConfig): Promise<InternalAxiosRequestConfig> {
+  /**
+   * Not `async`: with the token cached (the usual case) the config comes back at once, and no
+   * promise is made beyond axios's own chain. A token that must be fetched makes it a promise.
+   */
+  private onRequest(config: InternalAxiosRequestConfig): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> {
     const option = config.oauth;
     if (option === false || this.participants.length === 0) return config;
     // A header (or `auth`) the caller set is never overwritten, and no token is fetched for it.
     if (config.headers.has('Authorization') || config.auth !== undefined) return config;
     const selection = readOption(option);
 
-    const url = config.socketPath ? undefined : parseRequestUrl(fullPath(config));
-    // Credentials in the URL are the caller's own authorization (axios turns them into Basic).
-    if (url !== undefined && (url.username !== '' || url.password !== '')) return config;
+    const target = config.socketPath ? SOCKET_TARGET : this.targets.of(config);
+    const chosen = selection.client !== undefined ? this.byName(selection.client) : target.matched;
+    if (chosen === undefined || target.excluded) return config;
+    const { participant, client } = chosen;
 
-    let participant: BearerParticipant | undefined;
-    let client: string | undefined = selection.client;
-    if (client !== undefined) {
-      participant = this.participants.find((p) => p.knows(client!));
-      if (participant === undefined) throw new OAuthConfigError(configMessages.unknownClient(client), client);
-    } else {
-      if (url === undefined) return config;
-      let best: AttachToMatch | undefined;
-      for (const candidate of this.participants) {
-        const match = candidate.match(url);
-        if (match !== undefined && (best === undefined || match.length > best.length)) {
-          best = match;
-          participant = candidate;
-        }
-      }
-      if (best === undefined) return config;
-      client = best.client;
-    }
-    if (url !== undefined && this.participants.some((p) => p.isTokenEndpoint(url))) return config;
-
+    const cached = participant.cachedToken(client, selection.scope);
+    if (cached !== undefined) return this.attach(config, target, participant, client, selection, cached);
     // Fail closed: if no token can be had, this rejects and the request is never sent.
-    const token = await participant!.getToken(client, selection.scope);
+    return participant.getToken(client, selection.scope).then((token) => this.attach(config, target, participant, client, selection, token));
+  }
+
+  /** The participant that has a client of that name (an explicit `oauth` client), or a typed error. */
+  private byName(client: string): { participant: BearerParticipant; client: string } {
+    const participant = this.participants.find((p) => p.knows(client));
+    if (participant === undefined) throw new OAuthConfigError(configMessages.unknownClient(client), client);
+    return { participant, client };
+  }
+
+  private attach(
+    config: InternalAxiosRequestConfig,
+    target: RequestTarget,
+    participant: BearerParticipant,
+    client: string,
+    selection: OAuthRequestOptions,
+    token: AccessToken,
+  ): InternalAxiosRequestConfig {
     config.headers.set('Authorization', `Bearer ${token.accessToken}`);
-    config.beforeRedirect = stripAuthorizationOffOrigin(url?.origin, config.beforeRedirect);
-    this.attachments.set(config, {
-      participant: participant!,
-      client,
-      scope: selection.scope,
-      accessToken: token.accessToken,
-      retryOn401: selection.retryOn401,
-    });
+    config.beforeRedirect = stripAuthorizationOffOrigin(target.origin, config.beforeRedirect);
+    this.attachments.set(config, { participant, client, scope: selection.scope, accessToken: token.accessToken, retryOn401: selection.retryOn401 });
     return config;
   }
 
@@ -134,20 +123,14 @@ class AxiosBearerHook {
   }
 }
 
-/**
- * The URL the request goes to, as axios's http adapter builds it (`buildFullPath`). The config an
- * interceptor sees is already merged with the instance defaults, so `axios.getUri(config)` (which
- * merges them again, ~15 µs a call) is not needed; the query string does not matter for matching.
- */
-function fullPath(config: InternalAxiosRequestConfig): string {
-  const { baseURL, url = '' } = config;
-  const absolute = /^([a-z][a-z\d+\-.]*:)?\/\//i.test(url);
-  if (!baseURL || (absolute && config.allowAbsoluteUrls !== false)) return url;
-  return url ? `${baseURL.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}` : baseURL;
-}
+/** No `oauth` option: the `attachTo` match decides. Shared, since most requests have none. */
+const NO_SELECTION: OAuthRequestOptions = Object.freeze({});
+
+/** A request over a Unix socket has no URL to match: only an explicit `oauth` client applies. */
+const SOCKET_TARGET: RequestTarget = Object.freeze({ origin: undefined, excluded: false, matched: undefined });
 
 function readOption(option: OAuthRequestOption | undefined): OAuthRequestOptions {
-  if (option === undefined) return {};
+  if (option === undefined) return NO_SELECTION;
   if (typeof option === 'string') return { client: option };
   if (typeof option === 'object' && option !== null) {
     if (option.client !== undefined && typeof option.client !== 'string') {

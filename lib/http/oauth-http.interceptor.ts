@@ -7,7 +7,8 @@ import type { AccessToken } from '../interfaces/access-token.interface.js';
 import { OAUTH_LOGGER, LOG_CONTEXT } from '../oauth.constants.js';
 import { TokenService } from '../token.service.js';
 import { AttachToMatcher, type AttachToMatch } from './attach-to.matcher.js';
-import { joinAxiosInstance, leaveAxiosInstance, type BearerParticipant } from './axios-bearer.hook.js';
+import { joinAxiosInstance, leaveAxiosInstance } from './axios-bearer.hook.js';
+import type { BearerParticipant } from './bearer-participant.js';
 import { discoverHttpAxiosInstances } from './http-service.discovery.js';
 
 /**
@@ -59,6 +60,10 @@ export class OAuthHttpInterceptor implements BearerParticipant, OnModuleInit, On
 
   isTokenEndpoint(url: URL): boolean {
     return this.matcher.isTokenEndpoint(url);
+  }
+
+  cachedToken(client: string, scope: string | string[] | undefined): AccessToken | undefined {
+    return this.tokens.cachedToken(client, scope);
   }
 
   getToken(client: string, scope: string | string[] | undefined): Promise<AccessToken> {

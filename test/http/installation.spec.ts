@@ -155,6 +155,20 @@ describe('two apps in one process sharing the axios default', () => {
     expect(interceptorCount(axios)).toEqual(baseline);
   });
 
+  it('a URL already called is matched again when another app joins with a longer prefix for it, and when it leaves', async () => {
+    const bTokens = track(await startTokenServer('b'));
+    const appA = await compile([HttpModule, oauthRoot()]);
+    const httpA = appA.get(HttpService);
+    const v2Items = async () => (await lastValueFrom(httpA.get<{ authorization: string }>(`${upstream.url}/v2/items`))).data.authorization;
+    expect(await v2Items()).toBe('Bearer t-1');
+
+    const appB = await compile([HttpModule, OAuthModule.forRoot({ logger: false, clients: clientsFor(bTokens, `${upstream.url}/v2`) })]);
+    expect(await v2Items()).toBe('Bearer b-1');
+    await closeNow(appB);
+    expect(await v2Items()).toBe('Bearer t-1');
+    expect([tokens.count, bTokens.count]).toEqual([1, 1]);
+  });
+
   it('when both apps claim the same URL, exactly one token is attached and one fetched', async () => {
     const bTokens = track(await startTokenServer('b'));
     const appA = await compile([HttpModule, oauthRoot()]);

@@ -1,0 +1,18 @@
+import type { AccessToken } from '../interfaces/access-token.interface.js';
+import type { AttachToMatch } from './attach-to.matcher.js';
+
+/**
+ * One OAuthModule instance as seen by an axios instance: its clients, their `attachTo` prefixes
+ * and its TokenService. Several apps in one process may share an axios instance (plain `HttpModule`
+ * binds the process-wide axios default); each registers as a participant of ONE hook.
+ */
+export interface BearerParticipant {
+  knows(client: string): boolean;
+  match(url: URL): AttachToMatch | undefined;
+  isTokenEndpoint(url: URL): boolean;
+  /** The cached token when it may be served now, without I/O; `undefined` sends the caller to `getToken`. */
+  cachedToken(client: string, scope: string | string[] | undefined): AccessToken | undefined;
+  getToken(client: string, scope: string | string[] | undefined): Promise<AccessToken>;
+  /** Compare-and-invalidate after a 401: drops `accessToken` only if it is still the cached one. */
+  rejected(client: string, scope: string | string[] | undefined, accessToken: string, willRetry: boolean): Promise<void>;
+}
