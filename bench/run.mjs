@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { Bench } from 'tinybench';
 import { closedLoop, fmt, median, percentile, startUpstream, table } from './harness.mjs';
-import { subjects } from './subjects.mjs';
+import { callgrindAvailable, instructionsPerCall } from './instructions.mjs';
+import { stubAdapter, subjects } from './subjects.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const wanted = new Set(process.argv.slice(2));
@@ -75,7 +76,7 @@ function git(args) {
 // 1. Hot path: authenticated GETs vs the same transport with a static header.
 async function hotPath() {
   const seconds = QUICK ? 0.3 : 1;
-  const pairs = QUICK ? 2 : 10;
+  const pairs = QUICK ? 2 : 16;
   await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
   const rows = [];
   for (const subject of subjects) {
@@ -116,32 +117,46 @@ async function hotPath() {
   );
 }
 
-// 1b. The same hot path without the network: what the interceptor costs in CPU per request.
+// 1b. The same hot path without the network: what the interceptor costs the client per request.
 async function hotPathCpu() {
   await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
-  const stub = async (config) => ({ data: { ok: true, iat: 0 }, status: 200, statusText: 'OK', headers: {}, config, request: {} });
   const library = subjects[0];
-  const lib = await library.start(env, { adapter: stub });
-  const base = await library.baseline(env, { adapter: stub });
+  const lib = await library.start(env, { adapter: stubAdapter });
+  const base = await library.baseline(env, { adapter: stubAdapter });
   await lib.call();
   const bench = new Bench({ time: QUICK ? 200 : 2000, warmupTime: QUICK ? 50 : 500 });
   bench.add('static header', base.call).add('nestjs-client-credentials', lib.call);
   await bench.run();
+  const bytes = [await allocatedAsync(base.call, 100), await allocatedAsync(lib.call, 100)];
   await lib.close();
   await base.close();
+  const counted = callgrindAvailable() && !QUICK;
+  const instructions = counted
+    ? await Promise.all(['baseline', 'library'].map((side) => instructionsPerCall(side, env.origin, { stub: true })))
+    : ['n/a', 'n/a'];
   const [b, l] = bench.tasks.map((t) => t.result);
   const us = (r) => r.latency.mean * 1000;
+  const delta = (x, y) => (typeof x === 'number' && typeof y === 'number' ? `${y - x >= 0 ? '+' : ''}${fmt(y - x)}` : 'n/a');
   say(
     `### 1b. The same call without the network\n\n` +
-      `HttpService with a stub axios adapter that answers at once (tinybench, ${QUICK ? 0.2 : 2} s): the CPU the bearer interceptor adds to one request (URL parse, attachTo match, cached getToken, header).\n\n` +
+      `HttpService with a stub axios adapter that answers at once: what the bearer interceptor adds to the client's own work per request (target lookup, cached token, header). ` +
+      `Time: tinybench, ${QUICK ? 0.2 : 2} s per side (moves with the machine's load). Bytes: V8 new-space growth over 100 calls. ` +
+      `Instructions: counted by valgrind's callgrind in a separate process per side, after 6,000 warm-up calls, fewest over 6 rounds of 1,000 (a round without a garbage collection); the same count on any run, whatever else the machine does` +
+      (counted ? '.' : ` (${QUICK ? 'skipped with BENCH_QUICK' : 'valgrind not installed: skipped'}).`) +
+      `\n\n` +
       table(
-        ['client', 'calls/s', 'mean µs/call', 'added µs/call'],
+        ['client', 'calls/s', 'mean µs/call', 'bytes/call', 'instructions/call'],
         [
-          ['HttpService + static header (baseline)', b.throughput.mean, us(b), '0'],
-          ['HttpService + nestjs-client-credentials', l.throughput.mean, us(l), (us(l) - us(b)).toFixed(2)],
+          ['HttpService + static header (baseline)', b.throughput.mean, us(b), Math.round(bytes[0]), roundOrNa(instructions[0])],
+          ['HttpService + nestjs-client-credentials', l.throughput.mean, us(l), Math.round(bytes[1]), roundOrNa(instructions[1])],
+          ['difference', '', delta(us(b), us(l)), delta(Math.round(bytes[0]), Math.round(bytes[1])), delta(roundOrNa(instructions[0]), roundOrNa(instructions[1]))],
         ],
       ),
   );
+}
+
+function roundOrNa(n) {
+  return typeof n === 'number' ? Math.round(n) : n;
 }
 
 // 2. A valid cached token: operations per second and bytes allocated per call.

@@ -4,7 +4,7 @@
 //   POST /oauth/token   client-credentials token endpoint. Issues JWT-shaped tokens (unsigned) whose
 //                       claims carry `iat_ms`/`exp_ms` (epoch ms, fractional) and `exp` (s, rounded
 //                       up). Latency, lifetime and a failure rate are set through /control.
-//   GET  /api/data      the protected API. 401 unless the bearer is `static-token` or one of our
+//   GET  /api/data      the protected API. 401 unless the bearer is one of our
 //                       tokens still valid now; echoes the token's `iat_ms` so the client can tell
 //                       whether a call waited on the token endpoint (token issued after it began).
 //   POST /control       JSON { tokenDelayMs?, expiresIn?, failureRate? }; GET /stats; POST /reset.
@@ -54,7 +54,6 @@ const server = createServer((req, res) => {
         stats.api401++;
         return send(res, 401, { error: 'no token' });
       }
-      if (token === 'static-token') return send(res, 200, { ok: true, iat: 0 });
       const claims = claimsOf(token);
       if (claims === undefined || typeof claims.exp_ms !== 'number') {
         stats.api401++;

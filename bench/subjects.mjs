@@ -1,6 +1,8 @@
 // The library and the peers a user would pick instead, behind one shape:
 //   start(env) → { call(): Promise<iat>, getToken?(): Promise<unknown>, close() }
 //   baseline(env) → the same transport with a static `Authorization` header and no auth library.
+//                   The header carries a real token fetched once before the run, so the API does
+//                   the same work (and reads the same bytes) for a baseline call as for a library's.
 // `call()` GETs the protected API and resolves with the `iat_ms` of the token the API saw.
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -20,7 +22,24 @@ import * as oidc from 'openid-client';
 
 const CLIENT_ID = 'bench-client';
 const CLIENT_SECRET = 'bench-secret';
-const STATIC = 'Bearer static-token';
+
+/** An axios adapter that answers at once: the client's own work per call, without the network. */
+export const stubAdapter = async (config) => ({ data: { ok: true, iat: 0 }, status: 200, statusText: 'OK', headers: {}, config, request: {} });
+
+/** `Bearer <token>` from one plain token request: the baseline's static header. */
+async function staticAuthorization(env) {
+  const res = await fetch(env.tokenUrl, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials',
+  });
+  const body = await res.json();
+  if (res.status !== 200 || typeof body.access_token !== 'string') throw new Error(`baseline token request: status ${res.status}`);
+  return `Bearer ${body.access_token}`;
+}
 
 async function nestApp(imports) {
   class BenchModule {}
@@ -51,7 +70,8 @@ export const subjects = [
     transport: 'HttpService (axios)',
     async start(env, { scope, adapter } = {}) {
       const app = await nestApp([
-        adapter ? HttpModule.register({ adapter }) : HttpModule,
+        // Its own axios instance, as the baseline has: the two differ only by the library.
+        HttpModule.register(adapter ? { adapter } : {}),
         OAuthModule.forRoot({
           logger: false,
           clients: {
@@ -82,9 +102,10 @@ export const subjects = [
       // A separate app, its own axios instance (HttpModule.register), no OAuthModule anywhere.
       const app = await nestApp([HttpModule.register(adapter ? { adapter } : {})]);
       const http = app.get(HttpService);
+      const authorization = await staticAuthorization(env);
       return {
         call: async () => {
-          const res = await firstValueFrom(http.get(env.apiUrl, { headers: { authorization: STATIC } }));
+          const res = await firstValueFrom(http.get(env.apiUrl, { headers: { authorization } }));
           return checked(res.status, res.data);
         },
         close: () => app.close(),
@@ -109,7 +130,8 @@ export const subjects = [
       };
     },
     async baseline(env) {
-      return { call: () => fetchCall(env.apiUrl, STATIC), close: async () => undefined };
+      const authorization = await staticAuthorization(env);
+      return { call: () => fetchCall(env.apiUrl, authorization), close: async () => undefined };
     },
   },
   {
@@ -136,9 +158,10 @@ export const subjects = [
     },
     async baseline(env) {
       const instance = axios.create();
+      const authorization = await staticAuthorization(env);
       return {
         call: async () => {
-          const res = await instance.get(env.apiUrl, { headers: { authorization: STATIC } });
+          const res = await instance.get(env.apiUrl, { headers: { authorization } });
           return checked(res.status, res.data);
         },
         close: async () => undefined,
@@ -158,7 +181,8 @@ export const subjects = [
     },
     async baseline(env) {
       const agent = new Agent();
-      return { call: () => undiciCall(env.apiUrl, agent, { authorization: STATIC }), close: () => agent.close() };
+      const authorization = await staticAuthorization(env);
+      return { call: () => undiciCall(env.apiUrl, agent, { authorization }), close: () => agent.close() };
     },
   },
   {
@@ -187,7 +211,8 @@ export const subjects = [
       };
     },
     async baseline(env) {
-      return { call: () => fetchCall(env.apiUrl, STATIC), close: async () => undefined };
+      const authorization = await staticAuthorization(env);
+      return { call: () => fetchCall(env.apiUrl, authorization), close: async () => undefined };
     },
   },
 ];

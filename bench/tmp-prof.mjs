@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { HttpModule, HttpService } from '@nestjs/axios';
+import { firstValueFrom } from 'rxjs';
+import { createServer } from 'node:http';
+const { OAuthModule, TokenService } = await import(process.env.LIB ?? '../dist/esm/index.js');
+const stub = async (config) => ({ data: { ok: true }, status: 200, statusText: 'OK', headers: {}, config, request: {} });
+const server = createServer((req, res) => { req.resume(); req.on('end', () => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ access_token: 'x'.repeat(174), token_type: 'Bearer', expires_in: 3600 })); }); });
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const tokenOrigin = `http://127.0.0.1:${server.address().port}`;
+const origin = 'http://127.0.0.1:9';
+const LIBV = process.env.V !== 'base';
+const imports = [HttpModule.register({ adapter: stub })];
+if (LIBV) imports.push(OAuthModule.forRoot({ logger: false, clients: { api: { strategy: 'oauth2', tokenUrl: tokenOrigin + '/oauth/token', clientId: 'a', clientSecret: 'b', attachTo: [origin + '/api'] } } }));
+class M {}
+Module({ imports })(M);
+const a = await NestFactory.createApplicationContext(M, { logger: false });
+if (LIBV) await a.get(TokenService).getToken('api');
+const headers = LIBV ? {} : { authorization: 'Bearer ' + 'x'.repeat(174) };
+const http = a.get(HttpService);
+for (let k = 0; k < 300000; k++) await firstValueFrom(http.get(origin + '/api/data', { headers }));
+await a.close(); server.closeAllConnections(); server.close();
