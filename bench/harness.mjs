@@ -67,6 +67,32 @@ export async function closedLoop(call, concurrency, durationMs, { keep = false }
   };
 }
 
+/**
+ * Concurrency 1, two clients taking turns call by call (A B, B A, A B, …) for `durationMs`: both
+ * meet the same moment-to-moment load, which a round of A then a round of B does not. Returns one
+ * `closedLoop`-shaped result per side; req/s is what the side's mean latency allows one caller.
+ */
+export async function alternatingCalls(callA, callB, durationMs) {
+  const sides = [callA, callB].map((call) => ({ call, latencies: [], failed: 0 }));
+  const end = performance.now() + durationMs;
+  for (let turn = 0; performance.now() < end; turn++) {
+    for (const side of turn % 2 === 0 ? sides : [sides[1], sides[0]]) {
+      const started = performance.now();
+      try {
+        await side.call();
+      } catch {
+        side.failed++;
+      }
+      side.latencies.push(performance.now() - started);
+    }
+  }
+  return sides.map(({ latencies, failed }) => {
+    const total = latencies.reduce((sum, l) => sum + l, 0);
+    latencies.sort((a, b) => a - b);
+    return { calls: latencies.length, failed, rps: latencies.length / (total / 1000), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), latencies, records: [] };
+  });
+}
+
 export function percentile(sorted, p) {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
