@@ -154,7 +154,7 @@ async function hotPathCpu() {
     `### 1b. The same call without the network\n\n` +
       `HttpService with a stub axios adapter that answers at once: what the bearer interceptor adds to the client's own work per request (target lookup, cached token, header). ` +
       `Time: tinybench, ${QUICK ? 0.2 : 2} s per side (moves with the machine's load). Bytes: V8 new-space growth over 100 calls. ` +
-      `Instructions: counted by valgrind's callgrind in a separate process per side, after 6,000 warm-up calls, fewest over 6 rounds of 1,000 (a round without a garbage collection); the same count on any run, whatever else the machine does` +
+      `Instructions: counted by valgrind's callgrind in a separate process per side, after 6,000 warm-up calls, fewest over 6 rounds of 1,000 (a round without a garbage collection); within about half a percent from run to run, whatever else the machine does` +
       (counted ? '.' : ` (${QUICK ? 'skipped with BENCH_QUICK' : 'valgrind not installed: skipped'}).`) +
       `\n\n` +
       table(
