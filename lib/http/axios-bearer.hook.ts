@@ -5,7 +5,7 @@ import type { AccessToken } from '../interfaces/access-token.interface.js';
 import { parseRequestUrl } from './attach-to.matcher.js';
 import type { BearerParticipant } from './bearer-participant.js';
 import type { OAuthRequestOption, OAuthRequestOptions } from './oauth-request.options.js';
-import { RequestTargets, type RequestTarget } from './request-targets.js';
+import { RequestTargets, type ChosenClient, type RequestTarget } from './request-targets.js';
 
 /** What the request interceptor attached, kept beside the config object (never inside it). */
 interface Attachment {
@@ -71,16 +71,15 @@ class AxiosBearerHook {
     const target = config.socketPath ? SOCKET_TARGET : this.targets.of(config);
     const chosen = selection.client !== undefined ? this.byName(selection.client) : target.matched;
     if (chosen === undefined || target.excluded) return config;
-    const { participant, client } = chosen;
 
-    const cached = participant.cachedToken(client, selection.scope);
-    if (cached !== undefined) return this.attach(config, target, participant, client, selection, cached);
+    const cached = chosen.participant.cachedToken(chosen.client, selection.scope);
+    if (cached !== undefined) return this.attach(config, target.origin, chosen, selection, cached);
     // Fail closed: if no token can be had, this rejects and the request is never sent.
-    return participant.getToken(client, selection.scope).then((token) => this.attach(config, target, participant, client, selection, token));
+    return chosen.participant.getToken(chosen.client, selection.scope).then((token) => this.attach(config, target.origin, chosen, selection, token));
   }
 
   /** The participant that has a client of that name (an explicit `oauth` client), or a typed error. */
-  private byName(client: string): { participant: BearerParticipant; client: string } {
+  private byName(client: string): ChosenClient {
     const participant = this.participants.find((p) => p.knows(client));
     if (participant === undefined) throw new OAuthConfigError(configMessages.unknownClient(client), client);
     return { participant, client };
@@ -88,14 +87,13 @@ class AxiosBearerHook {
 
   private attach(
     config: InternalAxiosRequestConfig,
-    target: RequestTarget,
-    participant: BearerParticipant,
-    client: string,
+    origin: string | undefined,
+    { participant, client }: ChosenClient,
     selection: OAuthRequestOptions,
     token: AccessToken,
   ): InternalAxiosRequestConfig {
     config.headers.set('Authorization', `Bearer ${token.accessToken}`);
-    config.beforeRedirect = stripAuthorizationOffOrigin(target.origin, config.beforeRedirect);
+    config.beforeRedirect = stripAuthorizationOffOrigin(origin, config.beforeRedirect);
     this.attachments.set(config, { participant, client, scope: selection.scope, accessToken: token.accessToken, retryOn401: selection.retryOn401 });
     return config;
   }

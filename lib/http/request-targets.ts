@@ -2,6 +2,12 @@ import type { InternalAxiosRequestConfig } from 'axios';
 import { parseRequestUrl } from './attach-to.matcher.js';
 import type { BearerParticipant } from './bearer-participant.js';
 
+/** A client and the participant (OAuthModule instance) that owns it. */
+export interface ChosenClient {
+  readonly participant: BearerParticipant;
+  readonly client: string;
+}
+
 /** What a request URL decides about bearer tokens, the same for every request to that URL. */
 export interface RequestTarget {
   /** WHATWG origin of the URL; `undefined` when it cannot be parsed (relative without `baseURL`). */
@@ -12,7 +18,7 @@ export interface RequestTarget {
    */
   readonly excluded: boolean;
   /** The participant and client whose `attachTo` prefix matches, longest prefix first. */
-  readonly matched: { readonly participant: BearerParticipant; readonly client: string } | undefined;
+  readonly matched: ChosenClient | undefined;
 }
 
 /**

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { OAuthConfigError, TokenRequestError } from '../../lib/index.js';
 import { bootOAuth, flushMicrotasks, type Booted } from '../support/boot.js';
+import { deferred } from '../support/deferred.js';
 import { json, startRecordingServer, type RecordedRequest, type RecordingServer } from '../support/recording-server.js';
 
 let server: RecordingServer;
@@ -10,6 +11,24 @@ let issued = 0;
 let respond: (req: RecordedRequest, res: ServerResponse) => void | Promise<void>;
 const tokenFor = (req: RecordedRequest, res: ServerResponse, expiresIn = 3600) =>
   json(res, 200, { access_token: `token-${++issued}`, token_type: 'Bearer', expires_in: expiresIn, scope: new URLSearchParams(req.body).get('scope') ?? undefined });
+
+/** Token requests are answered only after the returned function is called. */
+function holdTokenEndpoint(): () => void {
+  const held = deferred();
+  respond = async (req, res) => {
+    await held.promise;
+    tokenFor(req, res);
+  };
+  return () => held.resolve();
+}
+
+/** Resolves once the token endpoint has received `count` requests (it may be holding them). */
+function requestsReceived(count: number): Promise<void> {
+  return new Promise((resolve) => {
+    const poll = () => (server.requests.length >= count ? resolve() : setImmediate(poll));
+    poll();
+  });
+}
 
 let app: Booted;
 beforeAll(async () => {
@@ -82,12 +101,7 @@ describe('single flight and cache keys', () => {
 describe('expiry, skew and refresh-ahead (fake clock)', () => {
   it('serves a token until expiresAt - 60 s, then callers wait for a new one', async () => {
     const first = await app.tokens.getToken('api');
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    respond = async (req, res) => {
-      await held;
-      tokenFor(req, res);
-    };
+    const release = holdTokenEndpoint();
     app.clock.set(first.expiresAt - 60_001);
     expect(await app.tokens.getToken('api')).toBe(first); // and the held background refresh starts
     app.clock.set(first.expiresAt - 60_000);
@@ -112,19 +126,11 @@ describe('expiry, skew and refresh-ahead (fake clock)', () => {
 
   it('at 80% of the lifetime a caller gets the old token at once while exactly one background request runs', async () => {
     const first = await app.tokens.getToken('api');
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    respond = async (req, res) => {
-      await held;
-      tokenFor(req, res);
-    };
+    const release = holdTokenEndpoint();
     app.clock.advance(0.8 * 3_600_000);
     const during = await Promise.all(Array.from({ length: 100 }, () => app.tokens.getToken('api')));
     expect(during.every((t) => t === first)).toBe(true);
-    await new Promise<void>((resolve) => {
-      const poll = () => (server.requests.length === 2 ? resolve() : setImmediate(poll));
-      poll();
-    });
+    await requestsReceived(2);
     expect(server.requests).toHaveLength(2);
     release();
     const refreshed = await firstValueFrom(app.tokens.token$('api').pipe(take(2), toArray()));
@@ -189,17 +195,9 @@ describe('token$, invalidate and setCredentials', () => {
   });
 
   it('setCredentials: a fetch in flight with the old secret completes, but its token is not served after', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    respond = async (req, res) => {
-      await held;
-      tokenFor(req, res);
-    };
+    const release = holdTokenEndpoint();
     const inFlight = app.tokens.getToken('api');
-    await new Promise<void>((resolve) => {
-      const poll = () => (server.requests.length === 1 ? resolve() : setImmediate(poll));
-      poll();
-    });
+    await requestsReceived(1);
     await app.tokens.setCredentials('api', { clientId: 'id2', clientSecret: 'rotated' });
     release();
     const old = await inFlight;

@@ -7,6 +7,7 @@ import { RedisTokenStore, type RedisTokenStoreOptions } from '../../lib/stores/r
 import { FakeClock } from '../../lib/testing/index.js';
 import { bootOAuth, type Booted } from '../support/boot.js';
 import { CaptureLogger } from '../support/capture-logger.js';
+import { deferred } from '../support/deferred.js';
 import { json, startRecordingServer, type RecordedRequest, type RecordingServer } from '../support/recording-server.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
 
@@ -48,10 +49,21 @@ const warnings = (app: { logger: CaptureLogger }) => app.logger.lines.filter((l)
 const valueKeys = () => admin.keys(`${prefix}*:t:*`);
 const lockKeys = () => admin.keys(`${prefix}*:l:*`);
 
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
+/**
+ * A `fetchExclusive` on `store` that says when it has started, then writes `accessToken` and
+ * returns it only when told to finish (a holder that stalls mid-fetch).
+ */
+function heldFetch(store: RedisTokenStore, accessToken: string, obtainedAt = T0) {
+  const started = deferred();
+  const mayFinish = deferred();
+  const done = store.fetchExclusive('c:k', async () => {
+    started.resolve();
+    await mayFinish.promise;
+    const value = stored(accessToken, obtainedAt);
+    await store.set('c:k', value, 60_000);
+    return value;
+  });
+  return { started: started.promise, finish: () => mayFinish.resolve(), done };
 }
 
 /** Polls `condition` every 10 ms until it holds; fails after `boundMs`. */
@@ -221,41 +233,25 @@ describeWithRedis('RedisTokenStore against a real redis-server', () => {
       const b = newStore({ lockTtlMs: 60_000 });
       for (const s of [a, b]) s.init({ logger, clock: new FakeClock() });
 
-      const aFetching = deferred<void>();
-      const aMayFinish = deferred<void>();
-      const bFetching = deferred<void>();
-      const bMayFinish = deferred<void>();
-      const aDone = a.fetchExclusive('c:k', async () => {
-        aFetching.resolve();
-        await aMayFinish.promise;
-        const value = stored('AT-stale', T0);
-        await a.set('c:k', value, 60_000);
-        return value;
-      });
-      await aFetching.promise;
+      const aFetch = heldFetch(a, 'AT-stale');
+      await aFetch.started;
       // A stalls (GC pause, frozen VM) past its lock's lifetime: the lock lapses.
       const [lock] = await lockKeys();
       await admin.del(lock!);
 
-      const bDone = b.fetchExclusive('c:k', async () => {
-        bFetching.resolve();
-        await bMayFinish.promise;
-        const value = stored('AT-fresh', T0 + 1_000);
-        await b.set('c:k', value, 60_000);
-        return value;
-      });
-      await bFetching.promise;
+      const bFetch = heldFetch(b, 'AT-fresh', T0 + 1_000);
+      await bFetch.started;
       const bFence = await admin.get(lock!);
       expect(bFence).not.toBeNull();
 
       // A wakes up while B holds the lock: its write is refused and its release leaves B's lock alone.
-      aMayFinish.resolve();
-      await expect(aDone).resolves.toMatchObject({ token: { accessToken: 'AT-stale' } });
+      aFetch.finish();
+      await expect(aFetch.done).resolves.toMatchObject({ token: { accessToken: 'AT-stale' } });
       expect(await admin.get(lock!)).toBe(bFence);
       expect(await a.get('c:k')).toBeUndefined();
 
-      bMayFinish.resolve();
-      await expect(bDone).resolves.toMatchObject({ token: { accessToken: 'AT-fresh' } });
+      bFetch.finish();
+      await expect(bFetch.done).resolves.toMatchObject({ token: { accessToken: 'AT-fresh' } });
       expect((await a.get('c:k'))?.token.accessToken).toBe('AT-fresh');
 
       // Later, with no lock held, a write of an older token still cannot replace the newer one.
@@ -300,16 +296,8 @@ describeWithRedis('RedisTokenStore against a real redis-server', () => {
       const a = newStore({ lockTtlMs });
       const b = newStore({ lockTtlMs });
       for (const s of [a, b]) s.init({ logger, clock: new FakeClock() });
-      const aMayFinish = deferred<void>();
-      const aFetching = deferred<void>();
-      const aDone = a.fetchExclusive('c:k', async () => {
-        aFetching.resolve();
-        await aMayFinish.promise;
-        const value = stored('AT-slow', T0);
-        await a.set('c:k', value, 60_000);
-        return value;
-      });
-      await aFetching.promise;
+      const aFetch = heldFetch(a, 'AT-slow');
+      await aFetch.started;
       let bFetches = 0;
       const bDone = b.fetchExclusive('c:k', async () => {
         bFetches++;
@@ -320,8 +308,8 @@ describeWithRedis('RedisTokenStore against a real redis-server', () => {
       const until3Ttl = Date.now() + 3 * lockTtlMs;
       await until(async () => Date.now() > until3Ttl && (await admin.exists(lock!)) === 1, 5_000, 'lock outlived its ttl');
       expect(bFetches).toBe(0);
-      aMayFinish.resolve();
-      await expect(aDone).resolves.toMatchObject({ token: { accessToken: 'AT-slow' } });
+      aFetch.finish();
+      await expect(aFetch.done).resolves.toMatchObject({ token: { accessToken: 'AT-slow' } });
       await expect(bDone).resolves.toMatchObject({ token: { accessToken: 'AT-slow' } });
       expect(bFetches).toBe(0);
     });
