@@ -14,6 +14,8 @@ interface Attachment {
   scope: string | string[] | undefined;
   accessToken: string;
   retryOn401: boolean | undefined;
+  /** Set when a redirect hop dropped the token: a 401 after that is not an answer to our token. */
+  stripped: boolean;
 }
 
 const IDEMPOTENT_METHODS = new Set(['get', 'head', 'options', 'put', 'delete']);
@@ -92,16 +94,30 @@ class AxiosBearerHook {
     selection: OAuthRequestOptions,
     token: AccessToken,
   ): InternalAxiosRequestConfig {
+    const attachment: Attachment = {
+      participant,
+      client,
+      scope: selection.scope,
+      accessToken: token.accessToken,
+      retryOn401: selection.retryOn401,
+      stripped: false,
+    };
     config.headers.set('Authorization', `Bearer ${token.accessToken}`);
-    config.beforeRedirect = stripAuthorizationOffOrigin(origin, config.beforeRedirect);
-    this.attachments.set(config, { participant, client, scope: selection.scope, accessToken: token.accessToken, retryOn401: selection.retryOn401 });
+    config.beforeRedirect = guardRedirects(this, origin, attachment, config.beforeRedirect);
+    this.attachments.set(config, attachment);
     return config;
+  }
+
+  /** Whether `url` is a token endpoint of any client of any participant. */
+  isTokenEndpoint(url: URL): boolean {
+    return this.participants.some((participant) => participant.isTokenEndpoint(url));
   }
 
   private async onResponseError(error: unknown): Promise<AxiosResponse> {
     const config = (error as AxiosError | undefined)?.config;
     const attachment = config === undefined ? undefined : this.attachments.get(config);
-    if (attachment === undefined || (error as AxiosError).response?.status !== 401) throw error;
+    // Only a 401 to a request that still carried our token says the token was refused.
+    if (attachment === undefined || attachment.stripped || (error as AxiosError).response?.status !== 401) throw error;
 
     const retry = mayRetry(config!, attachment);
     try {
@@ -156,15 +172,19 @@ function isStream(data: unknown): boolean {
 type BeforeRedirect = NonNullable<AxiosRequestConfig['beforeRedirect']>;
 
 /**
- * follow-redirects keeps headers on a redirect to the same host name (another port) or to a
- * subdomain; our token must not leave the origin it was attached for. Runs after the caller's own
- * `beforeRedirect`.
+ * Runs before each redirect hop (after the caller's own `beforeRedirect`). follow-redirects keeps
+ * headers on a redirect to the same host name (another port) or to a subdomain; our token must not
+ * leave the origin it was attached for, and no token endpoint may receive it, even at that origin.
  */
-function stripAuthorizationOffOrigin(origin: string | undefined, previous: BeforeRedirect | undefined): BeforeRedirect {
+function guardRedirects(
+  hook: { isTokenEndpoint(url: URL): boolean },
+  origin: string | undefined, attachment: Attachment, previous: BeforeRedirect | undefined): BeforeRedirect {
   return (options, responseDetails, requestDetails) => {
     previous?.(options, responseDetails, requestDetails);
-    const target = typeof options.href === 'string' ? parseRequestUrl(options.href) : undefined;
-    if (origin !== undefined && target?.origin === origin) return;
+    const next = typeof options.href === 'string' ? parseRequestUrl(options.href) : undefined;
+    if (origin !== undefined && next?.origin === origin && !hook.isTokenEndpoint(next)) return;
+    // follow-redirects may have dropped the header itself (another host): the hop goes without it either way.
+    attachment.stripped = true;
     const headers = options.headers as Record<string, unknown> | undefined;
     if (headers === undefined) return;
     for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];

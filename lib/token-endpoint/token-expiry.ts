@@ -1,13 +1,16 @@
 /**
  * `expires_in` normalisation, per DESIGN: number or numeric string; above 1e12 an absolute epoch in
  * ms, above 1e9 an absolute epoch in s, else seconds from now; a JWT's `exp` caps the result;
- * missing → JWT `exp` → the default TTL; 0 → use once; negative or NaN → invalid.
+ * missing → JWT `exp` → the default TTL; 0 → use once; negative or NaN → invalid; at most one year.
  */
 export type ExpiryResult =
   | { ok: true; expiresAt: number; source: 'expires_in' | 'jwt' | 'default' }
   | { ok: false; problem: string };
 
 import { readNumber } from '../common/read-number.js';
+
+/** Longest lifetime kept: `Long.MAX_VALUE` or `1e308` must not become a date JS cannot hold. */
+export const MAX_LIFETIME_MS = 365 * 24 * 60 * 60 * 1000;
 
 export const readExpiresIn = readNumber;
 
@@ -41,7 +44,7 @@ export function computeExpiry(expiresIn: unknown, accessToken: string, now: numb
     source = 'expires_in';
     if (jwtExp !== undefined && jwtExp < expiresAt) [expiresAt, source] = [jwtExp, 'jwt'];
   }
-  expiresAt = Math.floor(expiresAt);
+  expiresAt = Math.floor(Math.min(expiresAt, now + MAX_LIFETIME_MS));
   if (expiresAt <= now) return { ok: false, problem: 'the token had already expired when it arrived (check the clocks)' };
   return { ok: true, expiresAt, source };
 }

@@ -232,6 +232,54 @@ describe('redirects', () => {
   });
 });
 
+describe('redirects: whose 401, and never to a token endpoint', () => {
+  let redirector: RecordingServer;
+  beforeEach(async () => {
+    redirector = track(await startRecordingServer());
+  });
+
+  it('a 401 from another origin reached by a redirect neither drops the token nor retries', async () => {
+    const refusing = track(await startUpstream(() => false));
+    redirector.route('GET /away', (_req, res) => res.writeHead(307, { location: `${refusing.url}/items` }).end());
+    const { http } = await boot({}, { redir: oauth2Client(alphaTokens, { attachTo: [redirector.url] }) });
+
+    for (let call = 0; call < 3; call++) {
+      const error = await get(http, `${redirector.url}/away`).catch((e: unknown) => e);
+      expect(isAxiosError(error) && error.response?.status).toBe(401);
+    }
+    expect(alphaTokens.count).toBe(1);
+    expect(redirector.requests.map((r) => r.headers.authorization)).toEqual(['Bearer alpha-1', 'Bearer alpha-1', 'Bearer alpha-1']);
+    expect(refusing.authorizations()).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('a 401 from the origin the token was attached for still drops it and retries once', async () => {
+    let refused = 0;
+    redirector.route('GET /moved', (_req, res) => res.writeHead(307, { location: '/here' }).end());
+    redirector.route('GET /here', (req, res) =>
+      req.headers.authorization === 'Bearer alpha-1' && ++refused ? json(res, 401, {}) : json(res, 200, { authorization: req.headers.authorization ?? null }),
+    );
+    const { http } = await boot({}, { redir: oauth2Client(alphaTokens, { attachTo: [redirector.url] }) });
+    expect((await get(http, `${redirector.url}/moved`)).authorization).toBe('Bearer alpha-2');
+    expect(refused).toBe(1);
+    expect(alphaTokens.count).toBe(2);
+  });
+
+  it('a same-origin 307 to a token URL does not carry the bearer', async () => {
+    let issued = 0;
+    redirector.route('POST /oauth/token', (_req, res) => json(res, 200, { access_token: `same-${++issued}`, expires_in: 3600 }));
+    redirector.route('GET /api', (_req, res) => res.writeHead(307, { location: '/oauth/token?from=api' }).end());
+    redirector.route('GET /oauth/token', (req, res) => json(res, 200, { authorization: req.headers.authorization ?? null }));
+    const { http } = await boot({}, { same: oauth2Client(alphaTokens, { tokenUrl: `${redirector.url}/oauth/token`, attachTo: [redirector.url] }) });
+
+    expect((await get(http, `${redirector.url}/api`)).authorization).toBeNull();
+    expect(redirector.requests.map((r) => `${r.method} ${r.path} ${r.headers.authorization ?? '-'}`)).toEqual([
+      'POST /oauth/token Basic aWQ6c2VjcmV0',
+      'GET /api Bearer same-1',
+      'GET /oauth/token -',
+    ]);
+  });
+});
+
 describe('fail closed', () => {
   it('rejects with TokenRequestError and sends nothing upstream when the token endpoint refuses', async () => {
     alphaTokens.route('POST /oauth/token', (_req, res) => json(res, 401, { error: 'invalid_client' }));

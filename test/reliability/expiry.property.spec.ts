@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { computeExpiry, readExpiresIn } from '../../lib/token-endpoint/token-expiry.js';
+import { computeExpiry, MAX_LIFETIME_MS, readExpiresIn } from '../../lib/token-endpoint/token-expiry.js';
 import { fakeJwt } from '../support/recording-server.js';
 
 /**
@@ -16,6 +16,8 @@ const now = fc.integer({ min: Date.UTC(2002, 0, 1), max: Date.UTC(2100, 0, 1) })
 const relativeSeconds = fc.integer({ min: 1, max: 1e9 });
 const opaque = fc.stringMatching(/^[A-Za-z0-9_-]{8,40}$/);
 const jwtWithExp = (expSeconds: number) => fakeJwt({ sub: 'svc', exp: expSeconds });
+/** The model's expiry: whatever the provider says, at most one year ahead (DESIGN "Rulings"). */
+const clamped = (at: number, expiresAt: number) => Math.min(expiresAt, at + MAX_LIFETIME_MS);
 const asNumberOrString = <T extends number>(arb: fc.Arbitrary<T>) =>
   arb.chain((n) => fc.constantFrom<number | string>(n, String(n), ` ${n} `));
 
@@ -48,11 +50,29 @@ describe('computeExpiry', () => {
       fc.property(asNumberOrString(relativeSeconds), opaque, now, (expiresIn, token, at) => {
         expect(computeExpiry(expiresIn, token, at, DEFAULT_TTL_MS)).toEqual({
           ok: true,
-          expiresAt: at + Number(expiresIn) * 1000,
+          expiresAt: clamped(at, at + Number(expiresIn) * 1000),
           source: 'expires_in',
         });
       }),
     );
+  });
+
+  it('an accepted expiry is never more than one year ahead, however large the value', () => {
+    const huge = fc.oneof(
+      fc.constantFrom<unknown>(9223372036854775807, '9223372036854775807', 1e308, '1e308', Number.MAX_SAFE_INTEGER, 8.64e15 + 1, 2 ** 53),
+      fc.double({ min: 1, max: 1e308, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(huge, fc.oneof(opaque, fc.integer({ min: 1, max: 2 ** 40 }).map(jwtWithExp)), now, (expiresIn, token, at) => {
+        const result = computeExpiry(expiresIn, token, at, DEFAULT_TTL_MS);
+        if (!result.ok) return;
+        expect(result.expiresAt).toBeLessThanOrEqual(at + MAX_LIFETIME_MS);
+        expect(() => new Date(result.expiresAt).toISOString()).not.toThrow();
+      }),
+      { numRuns: 1000 },
+    );
+    expect(computeExpiry(9223372036854775807, 'opaque-token', NOW, DEFAULT_TTL_MS)).toEqual({ ok: true, expiresAt: NOW + MAX_LIFETIME_MS, source: 'expires_in' });
+    expect(computeExpiry(1e308, 'opaque-token', NOW, DEFAULT_TTL_MS)).toEqual({ ok: true, expiresAt: NOW + MAX_LIFETIME_MS, source: 'expires_in' });
   });
 
   it('is monotonic in a relative expires_in', () => {
@@ -73,9 +93,9 @@ describe('computeExpiry', () => {
         const inSeconds = Math.floor(expiresAtMs / 1000);
         const s = computeExpiry(inSeconds, token, at, DEFAULT_TTL_MS);
         const ms = computeExpiry(expiresAtMs, token, at, DEFAULT_TTL_MS);
-        if (inSeconds * 1000 > at) expect(s).toEqual({ ok: true, expiresAt: inSeconds * 1000, source: 'expires_in' });
+        if (inSeconds * 1000 > at) expect(s).toEqual({ ok: true, expiresAt: clamped(at, inSeconds * 1000), source: 'expires_in' });
         else expect(s.ok).toBe(false);
-        expect(ms).toEqual({ ok: true, expiresAt: expiresAtMs, source: 'expires_in' });
+        expect(ms).toEqual({ ok: true, expiresAt: clamped(at, expiresAtMs), source: 'expires_in' });
       }),
     );
   });
@@ -97,7 +117,7 @@ describe('computeExpiry', () => {
         const exp = Math.floor(at / 1000) + expAhead;
         const result = computeExpiry(expiresIn, jwtWithExp(exp), at, DEFAULT_TTL_MS);
         const uncapped = at + expiresIn * 1000;
-        const expected = Math.min(uncapped, exp * 1000);
+        const expected = clamped(at, Math.min(uncapped, exp * 1000));
         if (expected > at) expect(result).toMatchObject({ ok: true, expiresAt: expected });
         else expect(result.ok).toBe(false);
       }),
@@ -109,7 +129,7 @@ describe('computeExpiry', () => {
     fc.assert(
       fc.property(missing, now, fc.integer({ min: 1, max: 1e6 }), opaque, (expiresIn, at, expAhead, token) => {
         const exp = Math.floor(at / 1000) + expAhead;
-        expect(computeExpiry(expiresIn, jwtWithExp(exp), at, DEFAULT_TTL_MS)).toEqual({ ok: true, expiresAt: exp * 1000, source: 'jwt' });
+        expect(computeExpiry(expiresIn, jwtWithExp(exp), at, DEFAULT_TTL_MS)).toEqual({ ok: true, expiresAt: clamped(at, exp * 1000), source: 'jwt' });
         expect(computeExpiry(expiresIn, token, at, DEFAULT_TTL_MS)).toEqual({ ok: true, expiresAt: at + DEFAULT_TTL_MS, source: 'default' });
       }),
     );
