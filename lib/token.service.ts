@@ -16,6 +16,7 @@ import { OAUTH_CLOCK, OAUTH_LOGGER, LOG_CONTEXT } from './oauth.constants.js';
 import { TokenStore, type StoreEvictEvent, type StoredToken } from './stores/token-store.interface.js';
 import { toCacheEntry, type CacheEntry } from './token-cache/cache-entry.js';
 import { CacheKeyFactory, clientKeyPrefix, type CacheKey } from './token-cache/cache-key.js';
+import { asTokenRequestError, closedError } from './token-endpoint/token-errors.js';
 import { TokenFetcher } from './token-endpoint/token-fetcher.js';
 
 type LoadMode = 'miss' | 'refresh' | 'force';
@@ -39,6 +40,8 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   private readonly inflight = new Map<string, Flight>();
   private readonly cooldowns = new Map<string, { until: number; error: TokenRequestError }>();
   private readonly fetched$ = new Subject<{ key: string; token: AccessToken }>();
+  /** Aborted when the module closes: token requests in flight stop, waiting callers reject. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly clients: OAuthClientRegistry,
@@ -53,6 +56,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.closing.abort();
     this.fetched$.complete();
     await this.store?.close?.();
   }
@@ -62,6 +66,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     let key: CacheKey;
     try {
       key = this.keys.keyFor(this.clients.get(client), options?.scope);
+      this.throwIfClosed(key);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -85,6 +90,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   token$(client: string, options?: Omit<TokenRequestOptions, 'forceRefresh'>): Observable<AccessToken> {
     return defer(() => {
       const key = this.keys.keyFor(this.clients.get(client), options?.scope);
+      this.throwIfClosed(key);
       const next$ = this.fetched$.pipe(
         filter((fetched) => fetched.key === key.id),
         map((fetched) => fetched.token),
@@ -134,7 +140,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     if (entry === undefined) return undefined;
     const now = this.clock.now();
     if (now >= entry.staleAt) return undefined;
-    if (now >= entry.refreshAt && !this.inflight.has(key.id)) this.refreshInBackground(key);
+    if (now >= entry.refreshAt && !this.inflight.has(key.id) && !this.closing.signal.aborted) this.refreshInBackground(key);
     return entry.token;
   }
 
@@ -151,23 +157,28 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   private load(key: CacheKey, mode: LoadMode): Flight {
     let flight = this.inflight.get(key.id);
     if (flight === undefined) {
-      const stored$ = defer(() => this.obtain(key, mode)).pipe(
+      const stored$ = defer(() => this.untilClosed(key, this.obtain(key, mode))).pipe(
         finalize(() => this.inflight.delete(key.id)),
         shareReplay({ bufferSize: 1, refCount: false }),
       );
-      flight = { stored$, token: firstValueFrom(stored$.pipe(map((stored) => stored.token))) };
+      const token = firstValueFrom(stored$.pipe(map((stored) => stored.token)));
+      // Made for getToken callers; when only token$ subscribers (or nobody) wait, its rejection
+      // must not become an unhandled rejection, which ends the process. Callers still see it.
+      token.catch(() => undefined);
+      flight = { stored$, token };
       this.inflight.set(key.id, flight);
     }
     return flight;
   }
 
   private async obtain(key: CacheKey, mode: LoadMode): Promise<StoredToken> {
+    this.throwIfClosed(key);
     this.throwIfCoolingDown(key);
     const shared = mode === 'force' ? undefined : await this.fromStore(key, mode);
     if (shared !== undefined) return shared;
 
     const fetchAndShare = async () => {
-      const stored = await this.fetcher.fetch(key.client, key.scope);
+      const stored = await this.fetcher.fetch(key.client, key.scope, this.closing.signal);
       if (this.isCacheable(stored)) {
         const ttlMs = stored.token.expiresAt - this.clock.now();
         await this.storeCall('write', () => this.store?.set(key.id, stored, ttlMs));
@@ -184,8 +195,23 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
       if (error instanceof TokenRequestError && error.retryAfterMs !== undefined) {
         this.cooldowns.set(key.id, { until: this.clock.now() + error.retryAfterMs, error });
       }
-      throw error;
+      throw asTokenRequestError(error, key.client.name);
     }
+  }
+
+  private throwIfClosed(key: CacheKey): void {
+    if (this.closing.signal.aborted) throw closedError(key.client.name);
+  }
+
+  /** The load, or a rejection as soon as the module closes (a store may still be waiting on a lock). */
+  private untilClosed<T>(key: CacheKey, work: Promise<T>): Promise<T> {
+    const signal = this.closing.signal;
+    return new Promise<T>((resolve, reject) => {
+      const onClose = () => reject(closedError(key.client.name));
+      if (signal.aborted) onClose();
+      else signal.addEventListener('abort', onClose, { once: true });
+      work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onClose));
+    });
   }
 
   private throwIfCoolingDown(key: CacheKey): void {

@@ -4,6 +4,8 @@ import { configMessages } from '../errors/messages.js';
 import type { OAuthClientOptions, RetryOptions } from '../interfaces/client-options.interface.js';
 import type { OAuthModuleOptions } from '../interfaces/oauth-module-options.interface.js';
 import type { ConfigIssue, TokenStrategy } from '../strategies/token-strategy.interface.js';
+import type { OAuthConfigIssue } from '../errors/oauth-config.error.js';
+import { strategyName } from '../common/strategy-name.js';
 import { joinUrl } from '../strategies/strategy-helpers.js';
 import { ClientSchema, PolicySchema, RetrySchema } from './options.schema.js';
 import { DEFAULT_POLICY, normalizeScope, type ResolvedClient, type TokenPolicy } from './resolved-client.js';
@@ -11,8 +13,25 @@ import { schemaIssues } from './validate-options.js';
 
 export type StrategyResolver = (client: string, strategy: OAuthClientOptions['strategy']) => Promise<TokenStrategy>;
 
-function fail(client: string | undefined, issue: ConfigIssue): never {
-  throw new OAuthConfigError(configMessages.invalidOption(client, issue.field, issue.problem), client, issue.field);
+/** Every problem found at boot, reported together in one `OAuthConfigError`. */
+class IssueList {
+  readonly issues: OAuthConfigIssue[] = [];
+
+  add(client: string | undefined, ...issues: ConfigIssue[]): void {
+    for (const { field, problem } of issues) this.issues.push({ client, field, problem });
+  }
+
+  /** The configuration error a strategy resolver threw, as issues of this list. */
+  addError(error: OAuthConfigError): void {
+    this.issues.push(...error.issues);
+  }
+
+  throwIfAny(): void {
+    if (this.issues.length === 0) return;
+    const lines = this.issues.map((i) => (i.field === undefined ? i.problem : configMessages.invalidOption(i.client, i.field, i.problem)));
+    const first = this.issues[0]!;
+    throw new OAuthConfigError(configMessages.invalidOptions(lines), first.client, first.field, this.issues);
+  }
 }
 
 function policyIssues(options: object): ConfigIssue[] {
@@ -31,18 +50,16 @@ function mergePolicy(base: TokenPolicy, overrides: OAuthModuleOptions | OAuthCli
   return { skewMs, defaultTtlMs, timeoutMs: overrides.timeoutMs ?? base.timeoutMs, retry };
 }
 
-function tokenUrlOf(name: string, options: OAuthClientOptions, strategy: TokenStrategy): string {
+function tokenUrlOf(options: OAuthClientOptions, strategy: TokenStrategy): string | ConfigIssue {
   if (options.tokenUrl !== undefined) return options.tokenUrl;
   const base = options.baseUrl ?? strategy.defaultBaseUrl;
-  if (base === undefined) {
-    fail(name, { field: 'baseUrl', problem: 'or "tokenUrl" is required: this strategy has no default host' });
-  }
+  if (base === undefined) return { field: 'baseUrl', problem: 'or "tokenUrl" is required: this strategy has no default host' };
   return joinUrl(base, strategy.tokenPath);
 }
 
 /**
- * Validates the module options and turns each client into a `ResolvedClient`.
- * Throws `OAuthConfigError` for the first bad field, naming the client and the option key.
+ * Validates the module options and turns each client into a `ResolvedClient`. Every invalid
+ * option of every client is reported at once, in one `OAuthConfigError` naming client and key.
  */
 export async function resolveClients(
   options: OAuthModuleOptions,
@@ -52,34 +69,55 @@ export async function resolveClients(
   if (typeof options?.clients !== 'object' || options.clients === null || Object.keys(options.clients).length === 0) {
     throw new OAuthConfigError(configMessages.noClients(), undefined, 'clients');
   }
-  const moduleIssue = policyIssues(options)[0];
-  if (moduleIssue) fail(undefined, moduleIssue);
+  const problems = new IssueList();
+  problems.add(undefined, ...policyIssues(options));
   const modulePolicy = mergePolicy(DEFAULT_POLICY, options);
 
   const resolved: ResolvedClient[] = [];
   for (const [name, clientOptions] of Object.entries(options.clients)) {
-    if (typeof clientOptions !== 'object' || clientOptions === null) fail(name, { field: 'clients', problem: 'must be an object' });
-    const issue = schemaIssues(ClientSchema, clientOptions)[0] ?? policyIssues(clientOptions)[0];
-    if (issue) fail(name, issue);
-
-    const strategy = await resolveStrategy(name, clientOptions.strategy);
-    const strategyIssue = strategy.validateOptions?.(clientOptions)[0];
-    if (strategyIssue) fail(name, strategyIssue);
-
-    const scope = normalizeScope(clientOptions.scope);
-    if (scope.length > 0 && strategy.sendsScope === false) {
-      logger.warn(`OAuth client "${name}": option "scope" is ignored, the ${String(clientOptions.strategy)} token endpoint takes no scope.`);
+    if (typeof clientOptions !== 'object' || clientOptions === null) {
+      problems.add(name, { field: 'clients', problem: 'must be an object' });
+      continue;
     }
+    const schemaProblems = [...schemaIssues(ClientSchema, clientOptions), ...policyIssues(clientOptions)];
+    problems.add(name, ...schemaProblems);
+    if (schemaProblems.some((issue) => issue.field === 'strategy')) continue;
+
+    let strategy: TokenStrategy;
+    try {
+      strategy = await resolveStrategy(name, clientOptions.strategy);
+    } catch (error) {
+      if (!(error instanceof OAuthConfigError)) throw error;
+      problems.addError(error);
+      continue;
+    }
+    problems.add(name, ...(strategy.validateOptions?.(clientOptions) ?? []));
+    if (schemaProblems.some((issue) => issue.field === 'baseUrl' || issue.field === 'tokenUrl')) continue;
+    const tokenUrl = tokenUrlOf(clientOptions, strategy);
+    if (typeof tokenUrl !== 'string') problems.add(name, tokenUrl);
+    if (problems.issues.length > 0) continue; // nothing below is worth building for a module that will not boot
+
+    for (const warning of bootWarnings(name, clientOptions, strategy)) logger.warn(warning);
     resolved.push({
       name,
       options: clientOptions,
       strategy,
-      tokenUrl: tokenUrlOf(name, clientOptions, strategy),
+      tokenUrl: tokenUrl as string,
       attachTo: clientOptions.attachTo ?? (clientOptions.baseUrl === undefined ? [] : [clientOptions.baseUrl]),
-      scope,
+      scope: normalizeScope(clientOptions.scope),
       policy: mergePolicy(modulePolicy, clientOptions),
       credentials: { clientId: clientOptions.clientId, clientSecret: clientOptions.clientSecret },
     });
   }
+  problems.throwIfAny();
   return resolved;
+}
+
+/** Options that are accepted but not used as written: said once, at boot. */
+function bootWarnings(name: string, options: OAuthClientOptions, strategy: TokenStrategy): string[] {
+  const warnings = (strategy.warnings?.(options) ?? []).map((warning) => `OAuth client "${name}": ${warning}`);
+  if (normalizeScope(options.scope).length > 0 && strategy.sendsScope === false) {
+    warnings.unshift(`OAuth client "${name}": option "scope" is ignored, the ${strategyName(options.strategy)} token endpoint takes no scope.`);
+  }
+  return warnings;
 }

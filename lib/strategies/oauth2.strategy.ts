@@ -4,7 +4,6 @@ import { BasicEncodingSchema } from '../config/options.schema.js';
 import { schemaIssues } from '../config/validate-options.js';
 import {
   basicAuthorization,
-  formBody,
   readRfc6749Error,
   readSnakeOrCamelToken,
   scopeString,
@@ -39,6 +38,14 @@ class OAuth2OptionsSchema extends BasicEncodingSchema {
   extraParams?: Record<string, string>;
 }
 
+/** Set by the library from other options: an `extraParams` entry of these names is never sent. */
+const RESERVED_PARAMS = new Set(['grant_type', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type']);
+
+/** `extraParams` minus what the library sets itself. */
+function sendableExtraParams(options: OAuth2ClientOptions): Record<string, string> {
+  return Object.fromEntries(Object.entries(options.extraParams ?? {}).filter(([name]) => !RESERVED_PARAMS.has(name)));
+}
+
 /** Plain RFC 6749 §4.4: form body, client_secret_basic (default) or client_secret_post. */
 export class OAuth2Strategy implements TokenStrategy<OAuth2ClientOptions> {
   readonly tokenPath = '/oauth/token';
@@ -53,13 +60,28 @@ export class OAuth2Strategy implements TokenStrategy<OAuth2ClientOptions> {
     return issues;
   }
 
+  warnings(options: OAuth2ClientOptions): string[] {
+    const extra = Object.keys(options.extraParams ?? {});
+    const overridden = extra.filter((name) => (name === 'audience' || name === 'resource') && options[name] !== undefined);
+    const ignored = extra.filter((name) => RESERVED_PARAMS.has(name));
+    return [
+      ...overridden.map((name) => `option "extraParams.${name}" is not sent: option "${name}" is set and wins.`),
+      ...ignored.map((name) => `option "extraParams.${name}" is not sent: the library sets ${name} itself.`),
+    ];
+  }
+
   cacheKeyParams(options: OAuth2ClientOptions) {
     return [options.audience, options.resource, options.extraParams];
   }
 
   buildRequest({ options, tokenUrl, clientId, clientSecret, scope }: TokenRequestContext<OAuth2ClientOptions>): TokenHttpRequest {
     const post = options.authMethod === 'client_secret_post';
-    const form = new URLSearchParams(formBody({ ...options.extraParams, grant_type: 'client_credentials', scope: scopeString(scope), audience: options.audience }));
+    // extraParams first; a dedicated option replaces the entry of the same name, an unset one keeps it.
+    const form = new URLSearchParams({ grant_type: 'client_credentials', ...sendableExtraParams(options) });
+    const scopes = scopeString(scope);
+    if (scopes !== undefined) form.set('scope', scopes);
+    if (options.audience !== undefined) form.set('audience', options.audience);
+    if (options.resource !== undefined) form.delete('resource');
     for (const resource of [options.resource ?? []].flat()) form.append('resource', resource);
     if (post) {
       form.append('client_id', clientId);

@@ -76,6 +76,8 @@ export interface TokenStrategy<O extends BaseClientOptions = BaseClientOptions> 
   readonly sendsScope?: boolean;
   /** Extra checks of the strategy's own options, run at boot. */
   validateOptions?(options: O): ConfigIssue[];
+  /** Options accepted but not used as written (e.g. overridden by another), logged once at boot. */
+  warnings?(options: O): string[];
   /** Parameters besides credentials and scope that make tokens different (e.g. `audience`). */
   cacheKeyParams?(options: O): unknown;
   buildRequest(context: TokenRequestContext<O>): TokenHttpRequest;

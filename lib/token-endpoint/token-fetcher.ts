@@ -2,17 +2,20 @@ import { Inject, Injectable, type LoggerService } from '@nestjs/common';
 import type { ResolvedClient } from '../config/resolved-client.js';
 import { fingerprint } from '../common/fingerprint.js';
 import { TokenRequestError, type TokenRequestErrorDetails } from '../errors/token-request.error.js';
-import type { OAuthClock } from '../interfaces/clock.interface.js';
+import type { LibraryClock } from '../common/system-clock.js';
+import { strategyName } from '../common/strategy-name.js';
 import { OAUTH_CLOCK, OAUTH_LOGGER, LOG_CONTEXT } from '../oauth.constants.js';
 import type { StoredToken } from '../stores/token-store.interface.js';
 import { asString } from '../strategies/strategy-helpers.js';
-import type { TokenHttpResponse, TokenRequestContext } from '../strategies/token-strategy.interface.js';
+import type { TokenHttpRequest, TokenHttpResponse, TokenRequestContext } from '../strategies/token-strategy.interface.js';
 import { backoffDelay, codeForStatus, isRetryable, parseRetryAfter } from './error-classification.js';
 import { redact, sensitiveValues, snippet } from './redact.js';
+import { closedError, redactedCause } from './token-errors.js';
 import { computeExpiry } from './token-expiry.js';
 import { TokenHttpClient, TransportFailure } from './token-http.client.js';
 
-type Failure = Omit<TokenRequestErrorDetails, 'attempts' | 'client'>;
+/** Why one attempt got no token; `cause` is a custom strategy's own exception. */
+type Failure = Omit<TokenRequestErrorDetails, 'attempts' | 'client'> & { cause?: unknown };
 
 /**
  * Gets one token from a client's token endpoint: builds the dialect's request, retries what may
@@ -23,45 +26,61 @@ type Failure = Omit<TokenRequestErrorDetails, 'attempts' | 'client'>;
 export class TokenFetcher {
   constructor(
     private readonly http: TokenHttpClient,
-    @Inject(OAUTH_CLOCK) private readonly clock: Required<OAuthClock>,
+    @Inject(OAUTH_CLOCK) private readonly clock: LibraryClock,
     @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
   ) {}
 
-  async fetch(client: ResolvedClient, scope: readonly string[]): Promise<StoredToken> {
+  /** `closed` aborts the attempt in flight and starts no other (the module is shutting down). */
+  async fetch(client: ResolvedClient, scope: readonly string[], closed?: AbortSignal): Promise<StoredToken> {
     const { clientId, clientSecret } = client.credentials;
     const context: TokenRequestContext = { client: client.name, options: client.options, tokenUrl: client.tokenUrl, clientId, clientSecret, scope };
     const { retry, timeoutMs } = client.policy;
 
     for (let attempt = 1; ; attempt++) {
       this.logger.debug?.(`Requesting a token for OAuth client "${client.name}" from ${client.tokenUrl} (attempt ${attempt})`, LOG_CONTEXT);
-      const outcome = await this.attempt(client, context, timeoutMs);
+      const outcome = await this.attempt(client, context, timeoutMs, closed);
+      if (closed?.aborted) throw closedError(client.name, attempt);
       if ('token' in outcome) return outcome;
 
       const hint = outcome.retryAfterMs;
-      const error = (failure: Failure) => new TokenRequestError({ ...failure, client: client.name, attempts: attempt });
+      const error = ({ cause, ...failure }: Failure) =>
+        new TokenRequestError({ ...failure, client: client.name, attempts: attempt }, cause === undefined ? undefined : { cause });
       if (!isRetryable(outcome.code, outcome.status) || attempt >= retry.maxAttempts) throw error(outcome);
       if (hint !== undefined && hint > retry.maxRetryAfterMs) {
         throw error({ ...outcome, code: outcome.code === 'temporarily_unavailable' ? outcome.code : 'rate_limited' });
       }
       const delay = hint ?? backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs);
       this.logger.warn(`Token request for OAuth client "${client.name}" failed with ${outcome.code}; retrying in ${delay} ms`, LOG_CONTEXT);
-      await this.clock.sleep(delay);
+      await this.clock.sleep(delay, closed);
+      if (closed?.aborted) throw closedError(client.name, attempt);
     }
   }
 
-  private async attempt(client: ResolvedClient, context: TokenRequestContext, timeoutMs: number): Promise<StoredToken | Failure> {
+  private async attempt(client: ResolvedClient, context: TokenRequestContext, timeoutMs: number, closed?: AbortSignal): Promise<StoredToken | Failure> {
+    let request: TokenHttpRequest;
+    try {
+      request = client.strategy.buildRequest(context);
+    } catch (error) {
+      const cause = redactedCause(error, context);
+      return { code: 'invalid_request', description: `the ${strategyName(client.options.strategy)} strategy could not build a request`, cause };
+    }
     let response: TokenHttpResponse;
     try {
-      response = await this.http.send(client.strategy.buildRequest(context), timeoutMs);
+      response = await this.http.send(request, timeoutMs, closed);
     } catch (error) {
       if (error instanceof TransportFailure) return { code: error.kind, description: error.message };
-      return { code: 'invalid_request', description: `the ${String(client.options.strategy)} strategy could not build a request` };
+      throw error;
     }
     const received = this.clock.now();
-    if (response.status >= 200 && response.status < 300) {
-      return this.readToken(client, context, response, received);
+    try {
+      return response.status >= 200 && response.status < 300
+        ? this.readToken(client, context, response, received)
+        : this.readFailure(client, context, response, received);
+    } catch (error) {
+      const cause = redactedCause(error, context);
+      const description = `the ${strategyName(client.options.strategy)} strategy could not read the token endpoint's answer`;
+      return { code: 'invalid_response', status: response.status, description, cause };
     }
-    return this.readFailure(client, context, response, received);
   }
 
   private readToken(client: ResolvedClient, context: TokenRequestContext, response: TokenHttpResponse, now: number): StoredToken | Failure {
@@ -91,11 +110,13 @@ export class TokenFetcher {
     const headerHint = parseRetryAfter(response.headers['retry-after'], now);
     const hints = [headerHint, provider.retryAfterMs].filter((h): h is number => h !== undefined && Number.isFinite(h) && h >= 0);
     const ok = response.status >= 200 && response.status < 300;
+    // A provider may echo the request into any field it answers with, its code included.
+    const scrub = (text: string | undefined) => (text === undefined ? undefined : redact(text, sensitive));
     return {
       code: provider.code ?? codeForStatus(response.status),
       status: response.status,
-      description: provider.description === undefined ? undefined : redact(provider.description, sensitive),
-      providerCode: provider.providerCode,
+      description: scrub(provider.description),
+      providerCode: scrub(provider.providerCode),
       retryAfterMs: hints.length > 0 ? Math.max(...hints) : undefined,
       bodySnippet: response.json === undefined || ok ? snippet(response.text, sensitive) : undefined,
     };

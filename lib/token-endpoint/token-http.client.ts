@@ -29,9 +29,13 @@ export class TokenHttpClient {
     headers: { 'user-agent': 'nestjs-client-credentials' },
   });
 
-  async send(request: TokenHttpRequest, timeoutMs: number): Promise<TokenHttpResponse> {
+  /** `closed` aborts the request (the module is shutting down); it is not a timeout. */
+  async send(request: TokenHttpRequest, timeoutMs: number, closed?: AbortSignal): Promise<TokenHttpResponse> {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), timeoutMs);
+    const abort = () => deadline.abort();
+    if (closed?.aborted) abort();
+    closed?.addEventListener('abort', abort, { once: true });
     try {
       const response = await this.http.request<Readable>({
         method: request.method,
@@ -44,10 +48,12 @@ export class TokenHttpClient {
       const text = await readCapped(response.data, deadline.signal);
       return { status: response.status, headers: plainHeaders(response.headers), json: parseJson(text), text };
     } catch (error) {
+      if (closed?.aborted) throw new TransportFailure('network_error', 'aborted: OAuthModule was closed');
       if (deadline.signal.aborted) throw new TransportFailure('timeout', `no answer within ${timeoutMs} ms`);
       throw new TransportFailure('network_error', describeNetworkError(error));
     } finally {
       clearTimeout(timer);
+      closed?.removeEventListener('abort', abort);
     }
   }
 }

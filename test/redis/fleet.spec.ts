@@ -1,8 +1,8 @@
-import { execFile, fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { buildLib, REPO, type BuiltLib } from '../support/built-lib.js';
 import { json, startRecordingServer, type RecordedRequest, type RecordingServer } from '../support/recording-server.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
 
@@ -16,12 +16,11 @@ import { describeWithRedis, startRedisServer, type RedisServer } from '../suppor
  */
 const WORKERS = 8;
 const CALLS = 200;
-const REPO = resolve(process.cwd());
 const BOUND_MS = 60_000;
 
 let redis: RedisServer;
 let server: RecordingServer;
-let buildDir: string;
+let built: BuiltLib | undefined;
 const children: ChildProcess[] = [];
 const stderr = new Map<ChildProcess, string>();
 
@@ -58,15 +57,7 @@ function exited(child: ChildProcess): Promise<void> {
 
 describeWithRedis('fleet-wide single flight across processes', () => {
   beforeAll(async () => {
-    buildDir = join(REPO, '.redis-test', `fleet-${process.pid}-${Date.now()}`);
-    mkdirSync(buildDir, { recursive: true });
-    const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-    const args = ['-p', 'tsconfig.build.json', '--outDir', buildDir, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'];
-    await new Promise<void>((resolvePromise, reject) =>
-      execFile(process.execPath, [tsc, ...args], { cwd: REPO, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout) =>
-        error ? reject(new Error(`tsc build failed:\n${stdout}`)) : resolvePromise(),
-      ),
-    );
+    built = await buildLib('fleet');
     [redis, server] = await Promise.all([
       startRedisServer(),
       startRecordingServer({
@@ -81,14 +72,14 @@ describeWithRedis('fleet-wide single flight across processes', () => {
     await Promise.all(children.map(exited));
     await server?.close();
     await redis?.stop();
-    if (buildDir) rmSync(buildDir, { recursive: true, force: true });
+    built?.remove();
   });
 
   it(`${WORKERS} app instances x ${CALLS} concurrent getToken calls on a cold key: exactly one token request`, async () => {
     const env = {
       ...process.env,
       NODE_OPTIONS: '',
-      LIB_DIR: buildDir,
+      LIB_DIR: built!.dir,
       REDIS_URL: redis.url,
       TOKEN_URL: `${server.url}/oauth/token`,
       CALLS: String(CALLS),
