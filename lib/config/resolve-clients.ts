@@ -34,10 +34,9 @@ class IssueList {
   }
 }
 
-function policyIssues(options: object): ConfigIssue[] {
+function retryIssues(options: object): ConfigIssue[] {
   const retry = (options as { retry?: unknown }).retry;
-  const retryIssues = typeof retry === 'object' && retry !== null ? schemaIssues(RetrySchema, retry, 'retry.') : [];
-  return [...schemaIssues(PolicySchema, options), ...retryIssues];
+  return typeof retry === 'object' && retry !== null ? schemaIssues(RetrySchema, retry, 'retry.') : [];
 }
 
 function mergePolicy(base: TokenPolicy, overrides: OAuthModuleOptions | OAuthClientOptions): TokenPolicy {
@@ -70,7 +69,7 @@ export async function resolveClients(
     throw new OAuthConfigError(configMessages.noClients(), undefined, 'clients');
   }
   const problems = new IssueList();
-  problems.add(undefined, ...policyIssues(options));
+  problems.add(undefined, ...schemaIssues(PolicySchema, options), ...retryIssues(options));
   const modulePolicy = mergePolicy(DEFAULT_POLICY, options);
 
   const resolved: ResolvedClient[] = [];
@@ -79,7 +78,8 @@ export async function resolveClients(
       problems.add(name, { field: 'clients', problem: 'must be an object' });
       continue;
     }
-    const schemaProblems = [...schemaIssues(ClientSchema, clientOptions), ...policyIssues(clientOptions)];
+    // ClientSchema extends PolicySchema: the per-client overrides are checked with it.
+    const schemaProblems = [...schemaIssues(ClientSchema, clientOptions), ...retryIssues(clientOptions)];
     problems.add(name, ...schemaProblems);
     if (schemaProblems.some((issue) => issue.field === 'strategy')) continue;
 
