@@ -3,7 +3,7 @@ export type { OAuthModuleAsyncOptions } from './oauth.module-definition.js';
 export { TokenService } from './token.service.js';
 export type { OAuthRequestOption, OAuthRequestOptions } from './http/oauth-request.options.js';
 export { OAuthError } from './errors/oauth.error.js';
-export { OAuthConfigError } from './errors/oauth-config.error.js';
+export { OAuthConfigError, type OAuthConfigIssue } from './errors/oauth-config.error.js';
 export { TokenRequestError, type TokenRequestErrorDetails } from './errors/token-request.error.js';
 export type { OAuthErrorCode, Rfc6749ErrorCode } from './errors/oauth-error-code.js';
 export type {
