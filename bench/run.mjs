@@ -363,23 +363,29 @@ async function redaction() {
     for (let i = 0; i < 3; i++) fn();
     const ms = [];
     for (let i = 0; i < samples; i++) {
-      globalThis.gc?.();
       const t = performance.now();
       fn();
       ms.push(performance.now() - t);
     }
     return { min: Math.min(...ms), median: median(ms) };
   };
+  // The floor of any hand-written scan on this machine: read every character code once.
+  const readEveryChar = (text) => {
+    let sum = 0;
+    for (let i = 0; i < text.length; i++) sum += text.charCodeAt(i);
+    return sum;
+  };
   const rows = [];
   for (const [shape, body] of bodies) {
     const scan = time(() => redact(body, sensitive).length);
-    const control = time(() => body.split(secret).join('x').length);
-    rows.push([shape, scan.min, scan.median, control.median, scan.median < 20 ? 'yes' : 'NO']);
-    console.log(`  redact ${shape}: ${fmt(scan.median)} ms (control ${fmt(control.median)} ms)`);
+    const split = time(() => body.split(secret).join('x').length);
+    const loop = time(() => readEveryChar(body));
+    rows.push([shape, scan.min, scan.median, split.median, loop.median, scan.median < 20 ? 'yes' : 'NO']);
+    console.log(`  redact ${shape}: ${fmt(scan.median)} ms (split/join ${fmt(split.median)} ms, char loop ${fmt(loop.median)} ms)`);
   }
   say(
     `## 6. Redaction of a 1 MiB hostile error body\n\n` +
-      `\`redact(body, sensitiveValues(id, secret))\` from the build (\`token-endpoint/redact.js\`): the ${sensitive.length} wire forms of the secret removed, then one left-to-right scan for key/value pairs and token shapes. ${samples} samples per body, one call each, after a \`gc()\`; ms per body. Control: \`body.split(secret).join('x')\` over the same bytes (one native pass, no token scan). Target: < 20 ms per body.\n\n` +
-      table(['body (1 MiB)', 'fewest ms', 'median ms', 'control median ms', 'median < 20 ms'], rows),
+      `\`redact(body, sensitiveValues(id, secret))\` from the build (\`token-endpoint/redact.js\`): the ${sensitive.length} wire forms of the secret removed, then one left-to-right scan for key/value pairs and token shapes (past 10,000 redactions the rest of a text is dropped unread). ${samples} samples per body, one call each, after 3 warm-up calls; ms per body. Controls over the same bytes: \`body.split(secret).join('x')\` (one native pass, no token scan) and a JS loop reading every character code once (the floor of any hand-written scan on this machine). Target: < 20 ms per body.\n\n` +
+      table(['body (1 MiB)', 'fewest ms', 'median ms', 'split/join median ms', 'char loop median ms', 'median < 20 ms'], rows),
   );
 }

@@ -5,6 +5,7 @@ import { ConfigurableModuleClass } from './oauth.module-definition.js';
 import { OAUTH_OPTION_PROVIDERS } from './oauth.providers.js';
 import { TokenFetcher } from './token-endpoint/token-fetcher.js';
 import { TokenHttpClient } from './token-endpoint/token-http.client.js';
+import { RecentTokens } from './token-cache/recent-tokens.js';
 import { TokenService } from './token.service.js';
 
 /**
@@ -13,7 +14,7 @@ import { TokenService } from './token.service.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [...OAUTH_OPTION_PROVIDERS, TokenHttpClient, TokenFetcher, TokenService, OAuthHttpInterceptor],
+  providers: [...OAUTH_OPTION_PROVIDERS, RecentTokens, TokenHttpClient, TokenFetcher, TokenService, OAuthHttpInterceptor],
   exports: [TokenService],
 })
 export class OAuthModule extends ConfigurableModuleClass {}

@@ -18,6 +18,7 @@ import { toCacheEntry, type CacheEntry } from './token-cache/cache-entry.js';
 import { CacheKeyFactory, clientKeyPrefix, type CacheKey } from './token-cache/cache-key.js';
 import { asTokenRequestError, closedError } from './token-endpoint/token-errors.js';
 import { TokenFetcher } from './token-endpoint/token-fetcher.js';
+import { RecentTokens } from './token-cache/recent-tokens.js';
 
 type LoadMode = 'miss' | 'refresh' | 'force';
 
@@ -46,6 +47,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly clients: OAuthClientRegistry,
     private readonly fetcher: TokenFetcher,
+    private readonly recent: RecentTokens,
     @Inject(OAUTH_CLOCK) private readonly clock: Required<OAuthClock>,
     @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
     @Inject(TokenStore) private readonly store: TokenStore | null,
@@ -230,6 +232,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     const entry = toCacheEntry(stored, key.client.policy.skewMs);
     const now = this.clock.now();
     if (now >= (mode === 'refresh' ? entry.refreshAt : entry.staleAt)) return undefined;
+    this.recent.add(stored.token.accessToken);
     this.remember(key, stored);
     return stored;
   }

@@ -8,15 +8,23 @@ const MAX_KEY_LENGTH = 40;
 /** Key names end so (compared in lower case, `_` and `-` skipped): `access_token`, `clientSecret`, `client_assertion`, … */
 const KEY_ENDINGS = ['token', 'secret', 'password', 'passwd', 'assertion', 'apikey'];
 const SHORTEST_KEY = 5;
+/** Past this many redactions a text is hostile or garbage: the rest of it is dropped unread. */
+const MAX_REDACTIONS = 10_000;
+const REST_DROPPED = '[redacted: the rest]';
 
 /**
- * Removes a client's secret (in every form it takes on the wire) and anything token-shaped from
- * text that came from a token endpoint, before it reaches an error or a log. Linear in the text:
- * one `split` per sensitive value, then one left-to-right scan for tokens.
+ * Removes a client's secret (in every form it takes on the wire), the `known` access tokens (those
+ * the module handed out lately, any client's) and anything token-shaped from text that came from a
+ * token endpoint, before it reaches an error or a log. Linear in the text: one `split` per
+ * sensitive value, then one left-to-right scan for tokens (a known token is one `Set` lookup).
  */
-export function redact(text: string, sensitive: readonly string[]): string {
-  return redactTokens(removeValues(text, sensitive));
+export function redact(text: string, sensitive: readonly string[], known: ReadonlySet<string> = NO_TOKENS): string {
+  return redactTokens(removeValues(text, sensitive), known);
 }
+
+const NO_TOKENS: ReadonlySet<string> = new Set();
+/** Shorter runs are not looked up among the known tokens (no access token is this short). */
+const MIN_KNOWN_LENGTH = 8;
 
 /** The forms a secret takes on the wire, plus any token the same response carried. */
 export function sensitiveValues(clientId: string, secret: string, tokens: readonly (string | undefined)[] = []): string[] {
@@ -35,8 +43,9 @@ export function sensitiveValues(clientId: string, secret: string, tokens: readon
 }
 
 /** First characters of a redacted body, whitespace collapsed, for an error's `bodySnippet`. */
-export function snippet(text: string, sensitive: readonly string[], max = 200): string | undefined {
-  const clean = redact(text, sensitive);
+export function snippet(text: string, sensitive: readonly string[], known: ReadonlySet<string> = NO_TOKENS): string | undefined {
+  const max = SNIPPET_LENGTH;
+  const clean = redact(text, sensitive, known);
   // Collapse whitespace only as far as the snippet reaches (windows doubling: linear overall).
   for (let window = 4 * max; ; window *= 2) {
     const flat = clean.slice(0, window).replace(/\s+/g, ' ').trim();
@@ -44,6 +53,8 @@ export function snippet(text: string, sensitive: readonly string[], max = 200): 
     if (window >= clean.length) return flat.length === 0 ? undefined : flat;
   }
 }
+
+const SNIPPET_LENGTH = 200;
 
 function jsonEscaped(value: string): string {
   return JSON.stringify(value).slice(1, -1);
@@ -64,16 +75,20 @@ function removeValues(text: string, values: readonly string[]): string {
  * token on its own (a JWT, or a long run mixing letters and digits). Each character is looked at
  * a bounded number of times, whatever the text: no regular expression can backtrack here.
  */
-export function redactTokens(text: string): string {
+export function redactTokens(text: string, known: ReadonlySet<string> = NO_TOKENS): string {
   const runs = new RunCursor(text);
   let out = '';
   let copied = 0;
+  let redactions = 0;
   let afterKey = false;
   while (runs.next()) {
-    if ((afterKey && runs.gapSeparatesValue) || runs.looksLikeToken()) {
+    if ((afterKey && runs.gapSeparatesValue) || runs.looksLikeToken() || runs.isAmong(known)) {
       // Back-to-back redactions (`token=token=token=…`) share one marker: the output stays small.
       const joinsPrevious = copied > 0 && runs.gapStart === copied && runs.gapIsBlank;
-      if (!joinsPrevious) out += text.slice(copied, runs.start) + REDACTED;
+      if (!joinsPrevious) {
+        if (++redactions > MAX_REDACTIONS) return out + REST_DROPPED;
+        out += text.slice(copied, runs.start) + REDACTED;
+      }
       copied = runs.end;
     }
     // A value that is itself a key name (`"token":"token":"x"`) keeps the next value suspect.
@@ -90,6 +105,7 @@ const KEY = 8; // may be part of a key name: A-Z a-z 0-9 _ -
 const QUOTE_OR_SPACE = 16; // may stand between a key and its value
 const ASSIGN = 32; // ':' '=' '>': what makes the text after a key its value
 const STRING_PREFIX = 64; // u b r f: Python's u'…', b'…'
+const PERIOD = 128; // '.': a JWT has two
 const CLASSES = characterClasses();
 
 function characterClasses(): Uint8Array {
@@ -101,6 +117,7 @@ function characterClasses(): Uint8Array {
   mark('0123456789', RUN | DIGIT | KEY);
   mark('_-', RUN | KEY);
   mark('.~+/%', RUN);
+  mark('.', PERIOD);
   mark(' \t\r\n"\'`\\', QUOTE_OR_SPACE);
   mark(':=>', ASSIGN);
   mark('ubrfUBRF', STRING_PREFIX);
@@ -156,6 +173,17 @@ class RunCursor {
     return (mixed && this.end - this.start >= MIN_TOKEN_LENGTH) || this.isJwtShaped();
   }
 
+  /** The run, or the run without a trailing `.` or `,` (prose; the run then ends before it), is one of `tokens`. */
+  isAmong(tokens: ReadonlySet<string>): boolean {
+    if (tokens.size === 0 || this.end - this.start < MIN_KNOWN_LENGTH) return false;
+    const run = this.text.slice(this.start, this.end);
+    if (tokens.has(run)) return true;
+    const trimmed = run.replace(/[.,]+$/, '');
+    if (trimmed.length === run.length || !tokens.has(trimmed)) return false;
+    this.end = this.start + trimmed.length;
+    return true;
+  }
+
   isKeyName(): boolean {
     const length = this.end - this.start;
     if (!(this.allOf & KEY) || length < SHORTEST_KEY || length > MAX_KEY_LENGTH) return false;
@@ -166,7 +194,7 @@ class RunCursor {
 
   /** `eyJ…` with two dots (header.payload.signature); reads at most the run. */
   private isJwtShaped(): boolean {
-    if (!this.text.startsWith('eyJ', this.start)) return false;
+    if (!(this.anyOf & PERIOD) || !this.text.startsWith('eyJ', this.start)) return false;
     let dots = 0;
     for (let i = this.start + 3; i < this.end && dots < 2; i++) if (this.text.charCodeAt(i) === DOT) dots++;
     return dots === 2;

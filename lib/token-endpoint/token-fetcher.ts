@@ -11,6 +11,7 @@ import type { TokenHttpRequest, TokenHttpResponse, TokenRequestContext } from '.
 import { backoffDelay, codeForStatus, isRetryable, parseRetryAfter } from './error-classification.js';
 import { redact, sensitiveValues, snippet } from './redact.js';
 import { closedError, redactedCause } from './token-errors.js';
+import { RecentTokens } from '../token-cache/recent-tokens.js';
 import { computeExpiry } from './token-expiry.js';
 import { TokenHttpClient, TransportFailure } from './token-http.client.js';
 
@@ -26,6 +27,7 @@ type Failure = Omit<TokenRequestErrorDetails, 'attempts' | 'client'> & { cause?:
 export class TokenFetcher {
   constructor(
     private readonly http: TokenHttpClient,
+    private readonly recent: RecentTokens,
     @Inject(OAUTH_CLOCK) private readonly clock: LibraryClock,
     @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
   ) {}
@@ -99,6 +101,7 @@ export class TokenFetcher {
     }
     const tokenType = asString(raw.tokenType) ?? 'Bearer';
     const scope = asString(raw.scope);
+    this.recent.add(accessToken);
     this.logger.debug?.(`Got token ${fingerprint(accessToken)} for OAuth client "${client.name}", expires ${new Date(expiry.expiresAt).toISOString()}`, LOG_CONTEXT);
     return { token: { accessToken, tokenType, expiresAt: expiry.expiresAt, ...(scope === undefined ? {} : { scope }) }, obtainedAt: now };
   }
@@ -111,14 +114,14 @@ export class TokenFetcher {
     const hints = [headerHint, provider.retryAfterMs].filter((h): h is number => h !== undefined && Number.isFinite(h) && h >= 0);
     const ok = response.status >= 200 && response.status < 300;
     // A provider may echo the request into any field it answers with, its code included.
-    const scrub = (text: string | undefined) => (text === undefined ? undefined : redact(text, sensitive));
+    const scrub = (text: string | undefined) => (text === undefined ? undefined : redact(text, sensitive, this.recent.all));
     return {
       code: provider.code ?? codeForStatus(response.status),
       status: response.status,
       description: scrub(provider.description),
       providerCode: scrub(provider.providerCode),
       retryAfterMs: hints.length > 0 ? Math.max(...hints) : undefined,
-      bodySnippet: response.json === undefined || ok ? snippet(response.text, sensitive) : undefined,
+      bodySnippet: response.json === undefined || ok ? snippet(response.text, sensitive, this.recent.all) : undefined,
     };
   }
 }

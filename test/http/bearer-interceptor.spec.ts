@@ -240,7 +240,7 @@ describe('redirects: whose 401, and never to a token endpoint', () => {
 
   it('a 401 from another origin reached by a redirect neither drops the token nor retries', async () => {
     const refusing = track(await startUpstream(() => false));
-    redirector.route('GET /away', (_req, res) => res.writeHead(307, { location: `${refusing.url}/items` }).end());
+    redirector.route('GET /away', (_req, res) => void res.writeHead(307, { location: `${refusing.url}/items` }).end());
     const { http } = await boot({}, { redir: oauth2Client(alphaTokens, { attachTo: [redirector.url] }) });
 
     for (let call = 0; call < 3; call++) {
@@ -254,7 +254,7 @@ describe('redirects: whose 401, and never to a token endpoint', () => {
 
   it('a 401 from the origin the token was attached for still drops it and retries once', async () => {
     let refused = 0;
-    redirector.route('GET /moved', (_req, res) => res.writeHead(307, { location: '/here' }).end());
+    redirector.route('GET /moved', (_req, res) => void res.writeHead(307, { location: '/here' }).end());
     redirector.route('GET /here', (req, res) =>
       req.headers.authorization === 'Bearer alpha-1' && ++refused ? json(res, 401, {}) : json(res, 200, { authorization: req.headers.authorization ?? null }),
     );
@@ -267,7 +267,7 @@ describe('redirects: whose 401, and never to a token endpoint', () => {
   it('a same-origin 307 to a token URL does not carry the bearer', async () => {
     let issued = 0;
     redirector.route('POST /oauth/token', (_req, res) => json(res, 200, { access_token: `same-${++issued}`, expires_in: 3600 }));
-    redirector.route('GET /api', (_req, res) => res.writeHead(307, { location: '/oauth/token?from=api' }).end());
+    redirector.route('GET /api', (_req, res) => void res.writeHead(307, { location: '/oauth/token?from=api' }).end());
     redirector.route('GET /oauth/token', (req, res) => json(res, 200, { authorization: req.headers.authorization ?? null }));
     const { http } = await boot({}, { same: oauth2Client(alphaTokens, { tokenUrl: `${redirector.url}/oauth/token`, attachTo: [redirector.url] }) });
 
