@@ -76,25 +76,119 @@ function removeValues(text: string, values: readonly string[]): string {
  * a bounded number of times, whatever the text: no regular expression can backtrack here.
  */
 export function redactTokens(text: string, known: ReadonlySet<string> = NO_TOKENS): string {
-  const runs = new RunCursor(text);
+  const length = text.length;
   let out = '';
   let copied = 0;
   let redactions = 0;
   let afterKey = false;
-  while (runs.next()) {
-    if ((afterKey && runs.gapSeparatesValue) || runs.looksLikeToken() || runs.isAmong(known)) {
+  let i = 0;
+  // Locals rather than a cursor object: a word-dense 1 MiB body is half a million runs.
+  while (i < length) {
+    // The gap: quotes, spaces, `:` `=` `>` (between a key and its value) or anything else.
+    const gapStart = i;
+    let assign = false;
+    let other = false;
+    for (; i < length; i++) {
+      const code = text.charCodeAt(i);
+      const type = classOf(code);
+      if (type & RUN) {
+        if (!(type & STRING_PREFIX) || !isStringPrefix(text, i)) break;
+      } else if (code === BACKSLASH && text.charCodeAt(i + 1) === SLASH) {
+        break;
+      } else if (type & ASSIGN) {
+        assign = true;
+      } else if (!(type & QUOTE_OR_SPACE)) {
+        other = true;
+      }
+    }
+    if (i >= length) break;
+
+    // The run of token characters; `\/` (JSON's optional escape of `/`) belongs to it.
+    const start = i;
+    let anyOf = 0;
+    let allOf = ~0;
+    while (i < length) {
+      const code = text.charCodeAt(i);
+      const type = classOf(code);
+      if (type & RUN) {
+        anyOf |= type;
+        allOf &= type;
+        i++;
+      } else if (code === BACKSLASH && text.charCodeAt(i + 1) === SLASH) {
+        allOf = 0; // not a key name
+        i += 2;
+      } else break;
+    }
+
+    let redactRun = (afterKey && assign && !other) || looksLikeToken(text, start, i, anyOf);
+    if (!redactRun && known.size > 0 && i - start >= MIN_KNOWN_LENGTH) {
+      const knownEnd = knownTokenEnd(text, start, i, known);
+      if (knownEnd > 0) [redactRun, i] = [true, knownEnd];
+    }
+    if (redactRun) {
       // Back-to-back redactions (`token=token=token=…`) share one marker: the output stays small.
-      const joinsPrevious = copied > 0 && runs.gapStart === copied && runs.gapIsBlank;
+      const joinsPrevious = copied > 0 && gapStart === copied && !other;
       if (!joinsPrevious) {
         if (++redactions > MAX_REDACTIONS) return out + REST_DROPPED;
-        out += text.slice(copied, runs.start) + REDACTED;
+        out += text.slice(copied, start) + REDACTED;
       }
-      copied = runs.end;
+      copied = i;
     }
     // A value that is itself a key name (`"token":"token":"x"`) keeps the next value suspect.
-    afterKey = runs.isKeyName();
+    afterKey = isKeyName(text, start, i, allOf);
   }
   return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** A JWT (`eyJ…` with two dots), or a long run mixing letters and digits. */
+function looksLikeToken(text: string, start: number, end: number, anyOf: number): boolean {
+  const mixed = (anyOf & LETTER) !== 0 && (anyOf & DIGIT) !== 0;
+  return (mixed && end - start >= MIN_TOKEN_LENGTH) || ((anyOf & PERIOD) !== 0 && isJwtShaped(text, start, end));
+}
+
+/** `eyJ…` with two dots (header.payload.signature); reads at most the run. */
+function isJwtShaped(text: string, start: number, end: number): boolean {
+  if (!text.startsWith('eyJ', start)) return false;
+  let dots = 0;
+  for (let i = start + 3; i < end && dots < 2; i++) if (text.charCodeAt(i) === DOT) dots++;
+  return dots === 2;
+}
+
+/**
+ * Where a known token in the run ends: the run itself, or the run without a trailing `.` or `,`
+ * (prose); 0 when the run is none of `tokens`.
+ */
+function knownTokenEnd(text: string, start: number, end: number, tokens: ReadonlySet<string>): number {
+  const run = text.slice(start, end);
+  if (tokens.has(run)) return end;
+  const trimmed = run.replace(/[.,]+$/, '');
+  return trimmed.length < run.length && tokens.has(trimmed) ? start + trimmed.length : 0;
+}
+
+function isKeyName(text: string, start: number, end: number, allOf: number): boolean {
+  const length = end - start;
+  if (!(allOf & KEY) || length < SHORTEST_KEY || length > MAX_KEY_LENGTH) return false;
+  const tail = keyTail(text, start, end);
+  for (let k = 0; k < KEY_TAILS.length; k++) if ((tail & KEY_TAIL_MASKS[k]!) === KEY_TAILS[k]) return true;
+  return false;
+}
+
+/** The run's last six letters packed as in KEY_TAILS (digits as 31, which no key ending holds). */
+function keyTail(text: string, start: number, end: number): number {
+  let tail = 0;
+  for (let i = end - 1, shift = 0; i >= start && shift < 5 * TAIL_LETTERS; i--) {
+    const type = classOf(text.charCodeAt(i));
+    if (type & (LETTER | DIGIT)) {
+      tail |= (type & LETTER ? letterBits(text.charCodeAt(i)) : 31) << shift;
+      shift += 5;
+    }
+  }
+  return tail;
+}
+
+/** `u` `b` `r` `f` alone right before a quote: Python's `u'…'`, `b'…'` belong to the gap. */
+function isStringPrefix(text: string, i: number): boolean {
+  return isQuote(text.charCodeAt(i + 1)) && (i === 0 || !(classOf(text.charCodeAt(i - 1)) & RUN));
 }
 
 // Character classes (ASCII; any other character ends a run and breaks a key from its value).
@@ -138,130 +232,3 @@ const tailOf = (word: string) => [...word.slice(-TAIL_LETTERS)].reduce((tail, c)
 /** Each key ending's packed tail, and the bits it fills; 'password' and 'assertion' are told by their last six letters. */
 const KEY_TAILS = Int32Array.from(KEY_ENDINGS, tailOf);
 const KEY_TAIL_MASKS = Int32Array.from(KEY_ENDINGS, (word) => (1 << (5 * Math.min(word.length, TAIL_LETTERS))) - 1);
-
-/**
- * Walks a text as alternating gaps and runs of token characters. `\/` (JSON's optional escape of
- * `/`) counts as part of a run. A one-letter string prefix before a quote (Python's `u'…'`,
- * `b'…'`) counts as part of the gap.
- */
-class RunCursor {
-  /** The current run is `text.slice(start, end)`. */
-  start = 0;
-  end = 0;
-  /** Where the gap before the current run begins (the previous run's end). */
-  gapStart = 0;
-  /** The gap before the current run holds only quotes, spaces, `:` `=` `>`. */
-  gapIsBlank = false;
-  /** … and at least one of `:` `=` `>`. */
-  gapSeparatesValue = false;
-  /** The class bits of the current run's characters, OR-ed and AND-ed together. */
-  private anyOf = 0;
-  private allOf = 0;
-
-  constructor(private readonly text: string) {}
-
-  /** Moves to the next run; false at the end of the text. */
-  next(): boolean {
-    const gapEnd = this.skipGap(this.end);
-    if (gapEnd >= this.text.length) return false;
-    this.readRun(gapEnd);
-    return true;
-  }
-
-  looksLikeToken(): boolean {
-    const mixed = (this.anyOf & LETTER) !== 0 && (this.anyOf & DIGIT) !== 0;
-    return (mixed && this.end - this.start >= MIN_TOKEN_LENGTH) || this.isJwtShaped();
-  }
-
-  /** The run, or the run without a trailing `.` or `,` (prose; the run then ends before it), is one of `tokens`. */
-  isAmong(tokens: ReadonlySet<string>): boolean {
-    if (tokens.size === 0 || this.end - this.start < MIN_KNOWN_LENGTH) return false;
-    const run = this.text.slice(this.start, this.end);
-    if (tokens.has(run)) return true;
-    const trimmed = run.replace(/[.,]+$/, '');
-    if (trimmed.length === run.length || !tokens.has(trimmed)) return false;
-    this.end = this.start + trimmed.length;
-    return true;
-  }
-
-  isKeyName(): boolean {
-    const length = this.end - this.start;
-    if (!(this.allOf & KEY) || length < SHORTEST_KEY || length > MAX_KEY_LENGTH) return false;
-    const tail = this.keyTail();
-    for (let k = 0; k < KEY_TAILS.length; k++) if ((tail & KEY_TAIL_MASKS[k]!) === KEY_TAILS[k]) return true;
-    return false;
-  }
-
-  /** `eyJ…` with two dots (header.payload.signature); reads at most the run. */
-  private isJwtShaped(): boolean {
-    if (!(this.anyOf & PERIOD) || !this.text.startsWith('eyJ', this.start)) return false;
-    let dots = 0;
-    for (let i = this.start + 3; i < this.end && dots < 2; i++) if (this.text.charCodeAt(i) === DOT) dots++;
-    return dots === 2;
-  }
-
-  /** The run's last six letters packed as in KEY_TAILS (digits as 31, which no key ending holds). */
-  private keyTail(): number {
-    let tail = 0;
-    for (let i = this.end - 1, shift = 0; i >= this.start && shift < 5 * TAIL_LETTERS; i--) {
-      const type = classOf(this.text.charCodeAt(i));
-      if (type & (LETTER | DIGIT)) {
-        tail |= (type & LETTER ? letterBits(this.text.charCodeAt(i)) : 31) << shift;
-        shift += 5;
-      }
-    }
-    return tail;
-  }
-
-  private skipGap(from: number): number {
-    const text = this.text;
-    let assign = false;
-    let other = false;
-    let i = from;
-    for (; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      const type = classOf(code);
-      if (type & RUN) {
-        if (!(type & STRING_PREFIX) || !this.isStringPrefix(i)) break;
-      } else if (code === BACKSLASH && text.charCodeAt(i + 1) === SLASH) {
-        break;
-      } else if (type & ASSIGN) {
-        assign = true;
-      } else if (!(type & QUOTE_OR_SPACE)) {
-        other = true;
-      }
-    }
-    this.gapStart = from;
-    this.gapIsBlank = !other;
-    this.gapSeparatesValue = assign && !other;
-    return i;
-  }
-
-  private readRun(from: number): void {
-    const text = this.text;
-    let anyOf = 0;
-    let allOf = ~0;
-    let i = from;
-    while (i < text.length) {
-      const code = text.charCodeAt(i);
-      const type = classOf(code);
-      if (type & RUN) {
-        anyOf |= type;
-        allOf &= type;
-        i++;
-      } else if (code === BACKSLASH && text.charCodeAt(i + 1) === SLASH) {
-        allOf = 0; // not a key name
-        i += 2;
-      } else break;
-    }
-    this.start = from;
-    this.end = i;
-    this.anyOf = anyOf;
-    this.allOf = allOf;
-  }
-
-  /** `u` `b` `r` `f` alone right before a quote. */
-  private isStringPrefix(i: number): boolean {
-    return isQuote(this.text.charCodeAt(i + 1)) && (i === 0 || !(classOf(this.text.charCodeAt(i - 1)) & RUN));
-  }
-}
