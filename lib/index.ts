@@ -13,19 +13,20 @@ export type {
   TokenRequestOptions,
 } from './interfaces/access-token.interface.js';
 export type {
-  AlternativePaymentsClientOptions,
   BaseClientOptions,
   BasicEncoding,
+  BuiltInClientOptions,
   BuiltInStrategyName,
   CustomClientOptions,
-  FirstVisionClientOptions,
-  OAuth2ClientOptions,
   OAuthClientOptions,
-  PalisadeClientOptions,
   RetryOptions,
   TokenPolicyOptions,
-  YouHodlerClientOptions,
 } from './interfaces/client-options.interface.js';
+export type { AlternativePaymentsClientOptions } from './strategies/alternative-payments.strategy.js';
+export type { FirstVisionClientOptions } from './strategies/firstvision.strategy.js';
+export type { OAuth2ClientOptions } from './strategies/oauth2.strategy.js';
+export type { PalisadeClientOptions } from './strategies/palisade.strategy.js';
+export type { YouHodlerClientOptions } from './strategies/youhodler.strategy.js';
 export type { OAuthClock } from './interfaces/clock.interface.js';
 export type { OAuthModuleOptions, OAuthOptionsFactory } from './interfaces/oauth-module-options.interface.js';
 export type {
@@ -43,4 +44,4 @@ export {
   formEncode,
   readRfc6749Error,
   readSnakeOrCamelToken,
-} from './strategies/strategy-helpers.js';
+} from './strategies/custom-strategy-helpers.js';

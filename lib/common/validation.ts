@@ -1,5 +1,10 @@
 import { validateSync } from 'class-validator';
-import type { ConfigIssue } from '../strategies/token-strategy.interface.js';
+
+/** A problem with a client's options, found at boot. */
+export interface ConfigIssue {
+  field: string;
+  problem: string;
+}
 
 /**
  * Runs a class-validator schema over a plain options object and reports each bad field once.

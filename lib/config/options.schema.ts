@@ -1,7 +1,6 @@
 /** class-validator schemas of the options; messages are phrased to follow `option "<field>"`. */
 import {
   IsArray,
-  IsIn,
   IsInt,
   IsNotEmpty,
   IsObject,
@@ -39,14 +38,6 @@ const IsScope = (options?: ValidationOptions) =>
     options,
   );
 
-const IsStrategy = (builtIns: readonly string[], options?: ValidationOptions) =>
-  ValidateBy(
-    { name: 'isStrategy', validator: { validate: (v: unknown) => typeof v === 'function' || builtIns.includes(v as string) } },
-    options,
-  );
-
-export const BUILT_IN_STRATEGY_NAMES = ['oauth2', 'youhodler', 'palisade', 'firstvision', 'alternative-payments'] as const;
-
 const URL_MESSAGE = { message: 'must be an absolute http(s) URL' };
 const NON_EMPTY = { message: 'must be a non-empty string' };
 
@@ -79,10 +70,8 @@ export class RetrySchema {
   maxRetryAfterMs?: number;
 }
 
+/** Fields every client has; `strategy` is checked where it is resolved, the strategy's own fields by the strategy. */
 export class ClientSchema extends PolicySchema {
-  @IsStrategy(BUILT_IN_STRATEGY_NAMES, { message: `must be one of ${BUILT_IN_STRATEGY_NAMES.join(', ')} or a strategy class` })
-  strategy!: unknown;
-
   @IsString(NON_EMPTY) @IsNotEmpty(NON_EMPTY)
   clientId!: string;
 
@@ -100,10 +89,4 @@ export class ClientSchema extends PolicySchema {
 
   @IsOptional() @IsArray({ message: 'must be an array of URL prefixes' }) @IsHttpUrl({ each: true, ...URL_MESSAGE })
   attachTo?: string[];
-}
-
-/** Fields shared by the strategies that send a Basic header. */
-export class BasicEncodingSchema {
-  @IsOptional() @IsIn(['rfc6749', 'raw'], { message: "must be 'rfc6749' or 'raw'" })
-  basicEncoding?: string;
 }

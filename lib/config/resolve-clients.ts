@@ -3,15 +3,17 @@ import { OAuthConfigError } from '../errors/oauth-config.error.js';
 import { configMessages } from '../errors/messages.js';
 import type { OAuthClientOptions, RetryOptions } from '../interfaces/client-options.interface.js';
 import type { OAuthModuleOptions } from '../interfaces/oauth-module-options.interface.js';
-import type { ConfigIssue, TokenStrategy } from '../strategies/token-strategy.interface.js';
+import type { ConfigIssue } from '../common/validation.js';
+import type { TokenStrategy } from '../strategies/token-strategy.interface.js';
 import type { OAuthConfigIssue } from '../errors/oauth-config.error.js';
 import { strategyName } from '../common/strategy-name.js';
-import { joinUrl } from '../strategies/strategy-helpers.js';
+import { joinUrl } from '../common/url.js';
 import { ClientSchema, PolicySchema, RetrySchema } from './options.schema.js';
 import { DEFAULT_POLICY, normalizeScope, type ResolvedClient, type TokenPolicy } from './resolved-client.js';
-import { schemaIssues } from './validate-options.js';
+import { schemaIssues } from '../common/validation.js';
 
-export type StrategyResolver = (client: string, strategy: OAuthClientOptions['strategy']) => Promise<TokenStrategy>;
+/** Turns a client's `strategy` option into an instance (the strategies' resolver, given by the module). */
+export type ResolveStrategy = (client: string, strategy: OAuthClientOptions['strategy']) => Promise<TokenStrategy>;
 
 /** Every problem found at boot, reported together in one `OAuthConfigError`. */
 class IssueList {
@@ -62,7 +64,7 @@ function tokenUrlOf(options: OAuthClientOptions, strategy: TokenStrategy): strin
  */
 export async function resolveClients(
   options: OAuthModuleOptions,
-  resolveStrategy: StrategyResolver,
+  resolveStrategy: ResolveStrategy,
   logger: LoggerService,
 ): Promise<ResolvedClient[]> {
   if (typeof options?.clients !== 'object' || options.clients === null || Object.keys(options.clients).length === 0) {
@@ -81,7 +83,6 @@ export async function resolveClients(
     // ClientSchema extends PolicySchema: the per-client overrides are checked with it.
     const schemaProblems = [...schemaIssues(ClientSchema, clientOptions), ...retryIssues(clientOptions)];
     problems.add(name, ...schemaProblems);
-    if (schemaProblems.some((issue) => issue.field === 'strategy')) continue;
 
     let strategy: TokenStrategy;
     try {
@@ -91,6 +92,9 @@ export async function resolveClients(
       problems.addError(error);
       continue;
     }
+    // The strategy declares what it validates (a schema, then checks a schema cannot express).
+    const optionsSchema = strategy.optionsSchema;
+    if (optionsSchema !== undefined) problems.add(name, ...schemaIssues(optionsSchema, clientOptions));
     problems.add(name, ...(strategy.validateOptions?.(clientOptions) ?? []));
     if (schemaProblems.some((issue) => issue.field === 'baseUrl' || issue.field === 'tokenUrl')) continue;
     const tokenUrl = tokenUrlOf(clientOptions, strategy);

@@ -8,8 +8,8 @@ export const configMessages = {
     `${quote(client)}: option "${field}" ${problem}.`,
   unknownClient: (client: string) =>
     `Unknown OAuth client "${client}": it is not among the clients given to OAuthModule.forRoot().`,
-  unknownStrategy: (client: string) =>
-    `${quote(client)}: option "strategy" names no built-in strategy (oauth2, youhodler, palisade, firstvision, alternative-payments) and is not a strategy class.`,
+  unknownStrategy: (client: string, builtIns: readonly string[]) =>
+    `${quote(client)}: option "strategy" must be one of ${builtIns.join(', ')} or a strategy class.`,
   unresolvableStrategy: (client: string, className: string, reason: string) =>
     `${quote(client)}: option "strategy" class ${className} could not be created through Nest DI (${reason}). Register it as a provider, or make its dependencies visible to OAuthModule (global modules or forRootAsync({ imports })).`,
   noClients: () => `OAuthModule: option "clients" must name at least one client.`,

@@ -3,6 +3,7 @@
  * boot into (origin, path prefix); a request costs one `Map` lookup by origin and a few
  * `startsWith` checks on its already-normalised path.
  */
+import { withoutTrailingSlashes } from '../common/url.js';
 
 export interface AttachToEntry {
   readonly client: string;
@@ -27,7 +28,7 @@ export interface MatchableClient {
 /** `https://API.example.com:443/v2/` → `{ origin: 'https://api.example.com', path: '/v2' }`. */
 export function parseAttachToEntry(client: string, raw: string): AttachToEntry {
   const url = new URL(raw);
-  return { client, origin: url.origin, path: trimTrailingSlashes(url.pathname) };
+  return { client, origin: url.origin, path: withoutTrailingSlashes(url.pathname) };
 }
 
 /**
@@ -91,12 +92,6 @@ export class AttachToMatcher {
   }
 }
 
-function trimTrailingSlashes(path: string): string {
-  let end = path.length;
-  while (end > 0 && path.charCodeAt(end - 1) === 47 /* / */) end--;
-  return path.slice(0, end);
-}
-
 function endpointKey(url: URL): string {
-  return url.origin + trimTrailingSlashes(url.pathname);
+  return url.origin + withoutTrailingSlashes(url.pathname);
 }

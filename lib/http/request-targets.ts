@@ -78,6 +78,7 @@ export class RequestTargets {
 function fullPath(config: InternalAxiosRequestConfig): string {
   const { baseURL, url = '' } = config;
   if (!baseURL || (config.allowAbsoluteUrls !== false && ABSOLUTE_URL.test(url))) return url;
+  // axios's own joining rule (combineURLs drops at most two slashes), not ours: the URL must be axios's.
   return url ? `${baseURL.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}` : baseURL;
 }
 

@@ -1,7 +1,8 @@
 import type { Type } from '@nestjs/common';
+import type { BUILT_IN_STRATEGIES, BuiltInStrategyName } from '../strategies/built-in-strategies.js';
 import type { TokenStrategy } from '../strategies/token-strategy.interface.js';
 
-export type BuiltInStrategyName = 'oauth2' | 'youhodler' | 'palisade' | 'firstvision' | 'alternative-payments';
+export type { BuiltInStrategyName };
 
 /** How a Basic header encodes id and secret: RFC 6749 §2.3.1 form-encodes them first, `raw` does not. */
 export type BasicEncoding = 'rfc6749' | 'raw';
@@ -40,44 +41,16 @@ export interface BaseClientOptions extends TokenPolicyOptions {
   attachTo?: string[];
 }
 
-export interface OAuth2ClientOptions extends BaseClientOptions {
-  strategy: 'oauth2';
-  authMethod?: 'client_secret_basic' | 'client_secret_post';
-  basicEncoding?: BasicEncoding;
-  audience?: string;
-  resource?: string | string[];
-  extraParams?: Record<string, string>;
-}
-
-export interface YouHodlerClientOptions extends BaseClientOptions {
-  strategy: 'youhodler';
-}
-
-export interface PalisadeClientOptions extends BaseClientOptions {
-  strategy: 'palisade';
-}
-
-export interface FirstVisionClientOptions extends BaseClientOptions {
-  strategy: 'firstvision';
-  variant?: 'basic-query' | 'json-body';
-  basicEncoding?: BasicEncoding;
-}
-
-export interface AlternativePaymentsClientOptions extends BaseClientOptions {
-  strategy: 'alternative-payments';
-  basicEncoding?: BasicEncoding;
-}
-
 /** A user strategy: a class resolved through Nest's DI, with whatever extra options it reads. */
 export interface CustomClientOptions extends BaseClientOptions {
   strategy: Type<TokenStrategy>;
   [option: string]: unknown;
 }
 
-export type OAuthClientOptions =
-  | OAuth2ClientOptions
-  | YouHodlerClientOptions
-  | PalisadeClientOptions
-  | FirstVisionClientOptions
-  | AlternativePaymentsClientOptions
-  | CustomClientOptions;
+/** The options type a strategy class reads (its `TokenStrategy<O>`). */
+type OptionsOf<S> = S extends new () => TokenStrategy<infer O> ? O : never;
+
+/** Each built-in dialect's options, by name; each type lives in its strategy file. */
+export type BuiltInClientOptions = { [N in BuiltInStrategyName]: OptionsOf<(typeof BUILT_IN_STRATEGIES)[N]> };
+
+export type OAuthClientOptions = BuiltInClientOptions[BuiltInStrategyName] | CustomClientOptions;

@@ -1,8 +1,8 @@
-import type { AlternativePaymentsClientOptions } from '../interfaces/client-options.interface.js';
-import { BasicEncodingSchema } from '../config/options.schema.js';
-import { schemaIssues } from '../config/validate-options.js';
+import { asRecord, asString } from '../common/values.js';
+import type { BaseClientOptions, BasicEncoding } from '../interfaces/client-options.interface.js';
+import { basicAuthorization, readRfc6749Error, readSnakeOrCamelToken } from './custom-strategy-helpers.js';
+import { BasicEncodingSchema, rawBasicIssues } from './dialect-helpers.js';
 import { describe } from './provider-error-fields.js';
-import { asRecord, asString, basicAuthorization, formBody, readRfc6749Error, readSnakeOrCamelToken } from './strategy-helpers.js';
 import type {
   ConfigIssue,
   ProviderError,
@@ -12,6 +12,11 @@ import type {
   TokenRequestContext,
   TokenStrategy,
 } from './token-strategy.interface.js';
+
+export interface AlternativePaymentsClientOptions extends BaseClientOptions {
+  strategy: 'alternative-payments';
+  basicEncoding?: BasicEncoding;
+}
 
 /**
  * Alternative Payments: `POST /oauth/token`, `Authorization: Basic base64(id:secret)`, form body
@@ -23,13 +28,10 @@ export class AlternativePaymentsStrategy implements TokenStrategy<AlternativePay
   readonly tokenPath = '/oauth/token';
   readonly defaultBaseUrl = 'https://public-api.alternativepayments.io';
   readonly sendsScope = false;
+  readonly optionsSchema: new () => object = BasicEncodingSchema;
 
   validateOptions(options: AlternativePaymentsClientOptions): ConfigIssue[] {
-    const issues = schemaIssues(BasicEncodingSchema, options);
-    if (options.basicEncoding === 'raw' && options.clientId.includes(':')) {
-      issues.push({ field: 'clientId', problem: "contains ':', which basicEncoding 'raw' cannot send in a Basic header; use 'rfc6749'" });
-    }
-    return issues;
+    return rawBasicIssues(options, true);
   }
 
   buildRequest({ options, tokenUrl, clientId, clientSecret }: TokenRequestContext<AlternativePaymentsClientOptions>): TokenHttpRequest {
@@ -41,7 +43,7 @@ export class AlternativePaymentsStrategy implements TokenStrategy<AlternativePay
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/json',
       },
-      body: formBody({ grant_type: 'client_credentials' }),
+      body: 'grant_type=client_credentials',
     };
   }
 

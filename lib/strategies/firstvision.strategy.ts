@@ -1,8 +1,8 @@
 import { IsIn, IsOptional } from 'class-validator';
-import type { FirstVisionClientOptions } from '../interfaces/client-options.interface.js';
-import { BasicEncodingSchema } from '../config/options.schema.js';
-import { schemaIssues } from '../config/validate-options.js';
-import { asRecord, asString, basicAuthorization, readRfc6749Error, readSnakeOrCamelToken, jsonPost } from './strategy-helpers.js';
+import { asRecord, asString } from '../common/values.js';
+import type { BaseClientOptions, BasicEncoding } from '../interfaces/client-options.interface.js';
+import { basicAuthorization, readRfc6749Error, readSnakeOrCamelToken } from './custom-strategy-helpers.js';
+import { BasicEncodingSchema, jsonPost, rawBasicIssues } from './dialect-helpers.js';
 import type {
   ConfigIssue,
   ProviderError,
@@ -12,6 +12,12 @@ import type {
   TokenRequestContext,
   TokenStrategy,
 } from './token-strategy.interface.js';
+
+export interface FirstVisionClientOptions extends BaseClientOptions {
+  strategy: 'firstvision';
+  variant?: 'basic-query' | 'json-body';
+  basicEncoding?: BasicEncoding;
+}
 
 class FirstVisionOptionsSchema extends BasicEncodingSchema {
   @IsOptional() @IsIn(['basic-query', 'json-body'], { message: "must be 'basic-query' or 'json-body'" })
@@ -42,16 +48,13 @@ function problemDescription(problem: Record<string, unknown>): string | undefine
 export class FirstVisionStrategy implements TokenStrategy<FirstVisionClientOptions> {
   readonly tokenPath = '/v1/api/oauth/token';
   readonly sendsScope = true;
+  readonly optionsSchema: new () => object = FirstVisionOptionsSchema;
 
   validateOptions(options: FirstVisionClientOptions): ConfigIssue[] {
-    const issues = schemaIssues(FirstVisionOptionsSchema, options);
+    const issues = rawBasicIssues(options, (options.variant ?? 'basic-query') === 'basic-query');
     const scope = options.scope;
     if (scope === undefined || (Array.isArray(scope) && scope.length === 0)) {
-      issues.push({ field: 'scope', problem: 'is required: the FirstVision token endpoint issues tokens for a scope only' });
-    }
-    const basic = (options.variant ?? 'basic-query') === 'basic-query';
-    if (basic && options.basicEncoding === 'raw' && options.clientId.includes(':')) {
-      issues.push({ field: 'clientId', problem: "contains ':', which basicEncoding 'raw' cannot send in a Basic header; use 'rfc6749'" });
+      issues.unshift({ field: 'scope', problem: 'is required: the FirstVision token endpoint issues tokens for a scope only' });
     }
     return issues;
   }

@@ -1,13 +1,7 @@
 import { IsIn, IsObject, IsOptional, IsString, ValidateBy } from 'class-validator';
-import type { OAuth2ClientOptions } from '../interfaces/client-options.interface.js';
-import { BasicEncodingSchema } from '../config/options.schema.js';
-import { schemaIssues } from '../config/validate-options.js';
-import {
-  basicAuthorization,
-  readRfc6749Error,
-  readSnakeOrCamelToken,
-  scopeString,
-} from './strategy-helpers.js';
+import type { BaseClientOptions, BasicEncoding } from '../interfaces/client-options.interface.js';
+import { basicAuthorization, readRfc6749Error, readSnakeOrCamelToken } from './custom-strategy-helpers.js';
+import { BasicEncodingSchema, rawBasicIssues, scopeString } from './dialect-helpers.js';
 import type {
   ConfigIssue,
   ProviderError,
@@ -17,6 +11,15 @@ import type {
   TokenRequestContext,
   TokenStrategy,
 } from './token-strategy.interface.js';
+
+export interface OAuth2ClientOptions extends BaseClientOptions {
+  strategy: 'oauth2';
+  authMethod?: 'client_secret_basic' | 'client_secret_post';
+  basicEncoding?: BasicEncoding;
+  audience?: string;
+  resource?: string | string[];
+  extraParams?: Record<string, string>;
+}
 
 const isStringOrStrings = (v: unknown) => typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string'));
 
@@ -50,14 +53,10 @@ function sendableExtraParams(options: OAuth2ClientOptions): Record<string, strin
 export class OAuth2Strategy implements TokenStrategy<OAuth2ClientOptions> {
   readonly tokenPath = '/oauth/token';
   readonly sendsScope = true;
+  readonly optionsSchema: new () => object = OAuth2OptionsSchema;
 
   validateOptions(options: OAuth2ClientOptions): ConfigIssue[] {
-    const issues = schemaIssues(OAuth2OptionsSchema, options);
-    const basic = (options.authMethod ?? 'client_secret_basic') === 'client_secret_basic';
-    if (basic && options.basicEncoding === 'raw' && options.clientId.includes(':')) {
-      issues.push({ field: 'clientId', problem: "contains ':', which basicEncoding 'raw' cannot send in a Basic header; use 'rfc6749'" });
-    }
-    return issues;
+    return rawBasicIssues(options, (options.authMethod ?? 'client_secret_basic') === 'client_secret_basic');
   }
 
   warnings(options: OAuth2ClientOptions): string[] {

@@ -1,6 +1,8 @@
-import type { PalisadeClientOptions } from '../interfaces/client-options.interface.js';
+import { asRecord, asString } from '../common/values.js';
+import type { BaseClientOptions } from '../interfaces/client-options.interface.js';
+import { readRfc6749Error, readSnakeOrCamelToken } from './custom-strategy-helpers.js';
+import { jsonPost } from './dialect-helpers.js';
 import { describe } from './provider-error-fields.js';
-import { asRecord, asString, readRfc6749Error, readSnakeOrCamelToken, jsonPost } from './strategy-helpers.js';
 import type {
   ProviderError,
   RawToken,
@@ -9,6 +11,10 @@ import type {
   TokenRequestContext,
   TokenStrategy,
 } from './token-strategy.interface.js';
+
+export interface PalisadeClientOptions extends BaseClientOptions {
+  strategy: 'palisade';
+}
 
 /** The reason a `google.rpc.ErrorInfo` detail gives, if any. */
 function errorInfoReason(details: unknown): unknown {

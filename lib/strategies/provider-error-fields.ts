@@ -1,7 +1,7 @@
 /** Readers shared by the provider dialects' error bodies. */
 import { readNumber } from '../common/read-number.js';
 import { isRfc6749ErrorCode } from '../errors/oauth-error-code.js';
-import { asString } from './strategy-helpers.js';
+import { asString } from '../common/values.js';
 
 /** A numeric hint given as a number or a numeric string; anything else is no hint. */
 export function asMilliseconds(value: unknown): number | undefined {

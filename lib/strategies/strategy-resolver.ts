@@ -3,7 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { OAuthConfigError } from '../errors/oauth-config.error.js';
 import { configMessages } from '../errors/messages.js';
 import type { OAuthClientOptions } from '../interfaces/client-options.interface.js';
-import { BUILT_IN_STRATEGIES } from './built-in-strategies.js';
+import { BUILT_IN_STRATEGIES, BUILT_IN_STRATEGY_NAMES, isBuiltInStrategyName, type BuiltInStrategyName } from './built-in-strategies.js';
 import type { TokenStrategy } from './token-strategy.interface.js';
 
 /**
@@ -17,16 +17,15 @@ export class StrategyResolver {
   constructor(private readonly moduleRef: ModuleRef) {}
 
   async resolve(client: string, strategy: OAuthClientOptions['strategy']): Promise<TokenStrategy> {
-    if (typeof strategy === 'string') return this.builtIn(client, strategy);
-    return this.fromDi(client, strategy);
+    if (isBuiltInStrategyName(strategy)) return this.builtIn(strategy);
+    if (typeof strategy === 'function') return this.fromDi(client, strategy);
+    throw new OAuthConfigError(configMessages.unknownStrategy(client, BUILT_IN_STRATEGY_NAMES), client, 'strategy');
   }
 
-  private builtIn(client: string, name: string): TokenStrategy {
+  private builtIn(name: BuiltInStrategyName): TokenStrategy {
     const cached = this.builtIns.get(name);
     if (cached) return cached;
-    const strategyClass = (BUILT_IN_STRATEGIES as Record<string, Type<TokenStrategy> | undefined>)[name];
-    if (strategyClass === undefined) throw new OAuthConfigError(configMessages.unknownStrategy(client), client, 'strategy');
-    const instance = new strategyClass();
+    const instance = new BUILT_IN_STRATEGIES[name]() as TokenStrategy;
     this.builtIns.set(name, instance);
     return instance;
   }

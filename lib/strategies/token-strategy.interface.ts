@@ -1,5 +1,8 @@
+import type { ConfigIssue } from '../common/validation.js';
 import type { BaseClientOptions } from '../interfaces/client-options.interface.js';
 import type { OAuthErrorCode } from '../errors/oauth-error-code.js';
+
+export type { ConfigIssue };
 
 /** Everything a strategy needs to build one token request. */
 export interface TokenRequestContext<O extends BaseClientOptions = BaseClientOptions> {
@@ -56,12 +59,6 @@ export interface ProviderError {
   retryAfterMs?: number;
 }
 
-/** A problem with a client's options, found at boot. */
-export interface ConfigIssue {
-  field: string;
-  problem: string;
-}
-
 /**
  * One token-endpoint dialect: how to ask for a token and how to read the answer.
  * Built-in strategies are named in options (`strategy: 'palisade'`); a user strategy is a class
@@ -74,7 +71,9 @@ export interface TokenStrategy<O extends BaseClientOptions = BaseClientOptions> 
   readonly defaultBaseUrl?: string;
   /** Whether the dialect sends a scope; a configured scope is otherwise ignored with a warning. */
   readonly sendsScope?: boolean;
-  /** Extra checks of the strategy's own options, run at boot. */
+  /** A class-validator class for the strategy's own options; the module runs it at boot. */
+  readonly optionsSchema?: new () => object;
+  /** Checks of the strategy's own options that a schema cannot express, run at boot after it. */
   validateOptions?(options: O): ConfigIssue[];
   /** Options accepted but not used as written (e.g. overridden by another), logged once at boot. */
   warnings?(options: O): string[];

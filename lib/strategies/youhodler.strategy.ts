@@ -1,7 +1,9 @@
-import type { YouHodlerClientOptions } from '../interfaces/client-options.interface.js';
+import { asRecord, asString } from '../common/values.js';
 import type { OAuthErrorCode } from '../errors/oauth-error-code.js';
+import type { BaseClientOptions } from '../interfaces/client-options.interface.js';
+import { readRfc6749Error, readSnakeOrCamelToken } from './custom-strategy-helpers.js';
+import { jsonPost } from './dialect-helpers.js';
 import { asMilliseconds, describe, rfcCodeOf } from './provider-error-fields.js';
-import { asRecord, asString, readRfc6749Error, readSnakeOrCamelToken, jsonPost } from './strategy-helpers.js';
 import type {
   ProviderError,
   RawToken,
@@ -10,6 +12,10 @@ import type {
   TokenRequestContext,
   TokenStrategy,
 } from './token-strategy.interface.js';
+
+export interface YouHodlerClientOptions extends BaseClientOptions {
+  strategy: 'youhodler';
+}
 
 /** YouHodler codes that are also library codes; the rest stay provider codes only. */
 const LIBRARY_CODES: Record<string, OAuthErrorCode> = {

@@ -1,4 +1,4 @@
-import { formEncode } from '../strategies/strategy-helpers.js';
+import { formEncode } from '../common/form-encode.js';
 
 const REDACTED = '[redacted]';
 /** A run this long that mixes letters and digits is taken for a token (words and codes are shorter or unmixed). */

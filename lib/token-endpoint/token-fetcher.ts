@@ -6,7 +6,7 @@ import type { LibraryClock } from '../common/system-clock.js';
 import { strategyName } from '../common/strategy-name.js';
 import { OAUTH_CLOCK, OAUTH_LOGGER, LOG_CONTEXT } from '../oauth.constants.js';
 import type { StoredToken } from '../stores/token-store.interface.js';
-import { asString } from '../strategies/strategy-helpers.js';
+import { asString } from '../common/values.js';
 import type { TokenHttpRequest, TokenHttpResponse, TokenRequestContext } from '../strategies/token-strategy.interface.js';
 import { backoffDelay, codeForStatus, isRetryable, parseRetryAfter } from './error-classification.js';
 import { redact, sensitiveValues, snippet } from './redact.js';

@@ -8,7 +8,7 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { TokenRequestError, type OAuthClientOptions } from '../../lib/index.js';
 import { redact, sensitiveValues, snippet } from '../../lib/token-endpoint/redact.js';
-import { formEncode } from '../../lib/strategies/strategy-helpers.js';
+import { formEncode } from '../../lib/common/form-encode.js';
 import { bootOAuth, flushMicrotasks, type Booted } from '../support/boot.js';
 import { fakeJwt, json, startRecordingServer, type RecordedRequest, type RecordingServer } from '../support/recording-server.js';
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { withoutTrailingSlashes } from '../../common/url.js';
 import { CredentialBook } from './credential-book.js';
 import type { EmulatorDialect } from './emulator-dialect.js';
 import type {
@@ -29,7 +30,7 @@ type Queued<N extends EmulatorName> = { failure: ScriptedFailure<EmulatorErrorNa
 
 /** A path prefix as `/a/b` (or '' for none). */
 function normaliseBasePath(basePath = ''): string {
-  const trimmed = basePath.replace(/^\/+|\/+$/g, '');
+  const trimmed = withoutTrailingSlashes(basePath).replace(/^\/+/, '');
   return trimmed === '' ? '' : `/${trimmed}`;
 }
 

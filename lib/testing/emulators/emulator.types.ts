@@ -1,15 +1,9 @@
 /** The public types of the provider emulators (`nestjs-client-credentials/testing`). */
 import type { IncomingHttpHeaders } from 'node:http';
-import type {
-  AlternativePaymentsClientOptions,
-  FirstVisionClientOptions,
-  OAuth2ClientOptions,
-  PalisadeClientOptions,
-  YouHodlerClientOptions,
-} from '../../interfaces/client-options.interface.js';
+import type { BuiltInClientOptions, BuiltInStrategyName } from '../../interfaces/client-options.interface.js';
 
 /** The emulated token endpoints: one per built-in strategy. */
-export type EmulatorName = 'oauth2' | 'youhodler' | 'palisade' | 'firstvision' | 'alternative-payments';
+export type EmulatorName = BuiltInStrategyName;
 
 /**
  * How a token response writes `expires_in` (with a lifetime of 3600 s):
@@ -123,13 +117,7 @@ export interface EmulatorErrorNames {
 }
 
 /** The `OAuthModule` client options that talk to an emulator, per provider. */
-export interface EmulatorClientOptions {
-  oauth2: OAuth2ClientOptions;
-  youhodler: YouHodlerClientOptions;
-  palisade: PalisadeClientOptions;
-  firstvision: FirstVisionClientOptions;
-  'alternative-payments': AlternativePaymentsClientOptions;
-}
+export type EmulatorClientOptions = BuiltInClientOptions;
 
 /** Details of a named scripted error. */
 export interface ErrorDetails {
