@@ -321,6 +321,9 @@ const HOSTILE_BODIES: Record<string, string> = {
 describe('redaction of a 1 MiB hostile body does not block the event loop', () => {
   it.each(Object.entries(HOSTILE_BODIES))('%s: event-loop delay under 200 ms', async (_shape, body) => {
     app = await bootOAuth({ api: DIALECTS[0]!.options(server.url) });
+    // One failure unmeasured first: compiling the scan is not what this bounds.
+    respond = (_req, res) => void res.writeHead(400, { 'content-type': 'text/plain' }).end(body);
+    await app.tokens.getToken('api').catch(() => undefined);
     const delay = monitorEventLoopDelay({ resolution: 1 });
     for (const answer of [
       (res: ServerResponse) => res.writeHead(400, { 'content-type': 'text/plain' }).end(body),

@@ -1,2 +1,4 @@
-export { RedisTokenStore, type RedisConnection, type RedisTokenStoreOptions } from './redis-token.store.js';
+export { RedisTokenStore } from './redis-token.store.js';
+export type { RedisConnection } from './redis-connection.js';
+export type { RedisTokenStoreOptions } from './redis-options.js';
 export type { EncryptionKey } from './token-codec.js';

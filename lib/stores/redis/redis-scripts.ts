@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * The Lua scripts behind the store. Each runs atomically in Redis, so checking the lock's fencing
  * value and acting on it can never interleave with another replica.
@@ -11,6 +13,12 @@
  * - index `…:i` — the set of a client's value keys, for `deleteClient`.
  * - channel `<prefix>invalidate` — invalidations, so other replicas drop their in-process copies.
  */
+
+/** What ACQUIRE and POLL answer: a state, the current write id and, when the value changed, its payload. */
+export type ScriptReply = [number, string, (string | null)?];
+
+/** A fencing value, write id or origin: random, so no two replicas (or writes) share one. */
+export const randomId = (): string => randomBytes(12).toString('base64url');
 
 /**
  * KEYS: value, lock. ARGV: fence, lockTtlMs, seenWriteId, hasSeen ('1'|'0').

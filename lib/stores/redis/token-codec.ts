@@ -27,10 +27,6 @@ export class TokenCodec {
     this.key = encryptionKey === undefined ? undefined : parseKey(encryptionKey);
   }
 
-  get encrypted(): boolean {
-    return this.key !== undefined;
-  }
-
   encode(redisKey: string, value: StoredToken): string {
     const json = JSON.stringify({ token: value.token, obtainedAt: value.obtainedAt });
     if (this.key === undefined) return PLAIN + json;

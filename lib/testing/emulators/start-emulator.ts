@@ -7,30 +7,19 @@ import { oauth2Dialect } from './oauth2.emulator.js';
 import { palisadeDialect } from './palisade.emulator.js';
 import { youHodlerDialect } from './youhodler.emulator.js';
 
-/** Every emulator name, e.g. to start them all in a sample app. */
-export const EMULATOR_NAMES: readonly EmulatorName[] = ['oauth2', 'youhodler', 'palisade', 'firstvision', 'alternative-payments'];
-
 type Gate = (request: EmulatorRequest, now: number) => RawReply | undefined;
 
-function dialectFor<N extends EmulatorName>(name: N, options: EmulatorOptionsByName[N]): [EmulatorDialect<N>, Gate?] {
-  const o = options as EmulatorOptionsByName[EmulatorName];
-  const pick = (): [EmulatorDialect<EmulatorName>, Gate?] => {
-    switch (name) {
-      case 'oauth2':
-        return [oauth2Dialect(o)];
-      case 'youhodler':
-        return [youHodlerDialect];
-      case 'palisade':
-        return [palisadeDialect((o as EmulatorOptionsByName['palisade']).grantedScope)];
-      case 'firstvision':
-        return [firstVisionDialect(o)];
-      case 'alternative-payments':
-        return [alternativePaymentsDialect(o), alternativePaymentsRateLimit(o)];
-    }
-    throw new TypeError(`startEmulator: unknown emulator "${String(name)}"; use one of ${EMULATOR_NAMES.join(', ')}`);
-  };
-  return pick() as [EmulatorDialect<N>, Gate?];
-}
+/** The emulator of each built-in dialect: its dialect and, where the provider limits rates, a gate. */
+const EMULATORS: { [N in EmulatorName]: (options: EmulatorOptionsByName[N]) => [EmulatorDialect<N>, Gate?] } = {
+  oauth2: (options) => [oauth2Dialect(options)],
+  youhodler: () => [youHodlerDialect],
+  palisade: (options) => [palisadeDialect(options.grantedScope)],
+  firstvision: (options) => [firstVisionDialect(options)],
+  'alternative-payments': (options) => [alternativePaymentsDialect(options), alternativePaymentsRateLimit(options)],
+};
+
+/** Every emulator name, e.g. to start them all in a sample app. */
+export const EMULATOR_NAMES = Object.keys(EMULATORS) as readonly EmulatorName[];
 
 /**
  * Starts a provider's emulated API on `127.0.0.1` (a free port) and resolves once it listens.
@@ -43,6 +32,9 @@ function dialectFor<N extends EmulatorName>(name: N, options: EmulatorOptionsByN
  * ```
  */
 export async function startEmulator<N extends EmulatorName>(name: N, options: EmulatorOptionsByName[N] = {}): Promise<Emulator<N>> {
-  const [dialect, gate] = dialectFor(name, options);
+  if (!Object.hasOwn(EMULATORS, name)) {
+    throw new TypeError(`startEmulator: unknown emulator "${String(name)}"; use one of ${EMULATOR_NAMES.join(', ')}`);
+  }
+  const [dialect, gate] = EMULATORS[name](options);
   return new EmulatorServer(dialect, options, gate).listen();
 }

@@ -1,0 +1,124 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { StoredToken } from '../token-store.interface.js';
+import { RedisUnavailable } from './redis-availability.js';
+import type { RedisClient } from './redis-connection.js';
+import type { RedisKeys } from './redis-keys.js';
+import { ACQUIRE, POLL, RELEASE, RENEW, type ScriptReply } from './redis-scripts.js';
+
+/** What a turn at the lock gives: the lock, a newer value (write id, payload), or no answer (also once closed). */
+export type LockTurn = 'holder' | 'unavailable' | 'gave-up' | { writeId: string; payload: string | null | undefined };
+
+/** A `get` followed by `fetchExclusive` within this window is one load (see `seen`). */
+const SEEN_WINDOW_MS = 5_000;
+const FIRST_POLL_MS = 5;
+const MAX_POLL_MS = 100;
+const MAX_REMEMBERED = 1_000;
+
+/**
+ * The per-key fetch lock. The first replica to `SET NX PX` it (with a random fencing value) fetches
+ * and writes; the others poll until the value changes. A live holder renews the lock; a crashed
+ * one's lapses after `ttlMs`. Writes check the fence, so a holder whose lock lapsed cannot
+ * overwrite the token of the replica that took over.
+ */
+export class RedisLock {
+  /** The write id each key's last `get` saw ('' = no value), so a fetch can tell what is new. */
+  private readonly seen = new Map<string, { writeId: string; at: number }>();
+  /** Which lock this async call chain holds: `set` inside a holder's fetch writes under its fence. */
+  private readonly holder = new AsyncLocalStorage<{ key: string; fence: string }>();
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly ttlMs: number,
+    private readonly isClosed: () => boolean,
+  ) {}
+
+  /** Notes the write id a `get` of `key` saw ('' = no value). */
+  see(key: string, writeId: string): void {
+    if (this.seen.size >= MAX_REMEMBERED && !this.seen.has(key)) this.seen.clear();
+    this.seen.set(key, { writeId, at: performance.now() });
+  }
+
+  /** The write id the last recent `get` of `key` saw, once. */
+  takeSeen(key: string): string | undefined {
+    const entry = this.seen.get(key);
+    this.seen.delete(key);
+    return entry !== undefined && performance.now() - entry.at <= SEEN_WINDOW_MS ? entry.writeId : undefined;
+  }
+
+  /** The fence a write of `key` goes under: this call chain's if it holds the key's lock, else none (''). */
+  fenceFor(key: string): string {
+    const held = this.holder.getStore();
+    return held !== undefined && held.key === key ? held.fence : '';
+  }
+
+  /** When a waiter stops waiting: a live holder renews, so past this it is stuck. */
+  giveUpAt(): number {
+    return performance.now() + 6 * this.ttlMs;
+  }
+
+  /**
+   * Takes the lock, or waits for its holder's value (`baseline`: the write id already known, if any).
+   * A lock freed without a new value is tried again.
+   */
+  async take(keys: RedisKeys, fence: string, baseline: string | undefined, giveUpAt: number): Promise<LockTurn> {
+    while (!this.isClosed()) {
+      let reply: ScriptReply;
+      try {
+        reply = await this.client.script(ACQUIRE, [keys.value, keys.lock], [fence, String(this.ttlMs), baseline ?? '', baseline === undefined ? '0' : '1']);
+      } catch (error) {
+        if (error instanceof RedisUnavailable && error.sent) this.releaseLater(keys, fence);
+        return 'unavailable';
+      }
+      if (reply[0] === 1) return 'holder';
+      if (reply[0] === 2) return { writeId: reply[1], payload: reply[2] };
+      baseline = reply[1];
+      const outcome = await this.waitForHolder(keys, baseline, giveUpAt);
+      if (outcome !== 'free') return outcome;
+    }
+    return 'unavailable';
+  }
+
+  /** Runs `fetch` as the lock's holder, renewing the lock meanwhile and releasing it after. */
+  async hold(keys: RedisKeys, key: string, fence: string, fetch: () => Promise<StoredToken>): Promise<StoredToken> {
+    const renew = setInterval(() => {
+      this.client.script(RENEW, [keys.lock], [fence, String(this.ttlMs)]).catch(() => undefined);
+    }, Math.max(Math.floor(this.ttlMs / 3), 10));
+    renew.unref?.();
+    try {
+      return await this.holder.run({ key, fence }, fetch);
+    } finally {
+      clearInterval(renew);
+      await this.client.script(RELEASE, [keys.lock], [fence]).catch(() => undefined);
+    }
+  }
+
+  /** Polls (5 ms doubling to 100 ms) until a new value arrives, the lock is gone, or Redis fails. */
+  private async waitForHolder(keys: RedisKeys, baseline: string, giveUpAt: number): Promise<LockTurn | 'free'> {
+    let delay = FIRST_POLL_MS;
+    for (;;) {
+      const left = giveUpAt - performance.now();
+      if (left <= 0) return 'gave-up';
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+      delay = Math.min(delay * 2, MAX_POLL_MS);
+      if (this.isClosed()) return 'unavailable';
+      let reply: ScriptReply;
+      try {
+        reply = await this.client.script(POLL, [keys.value, keys.lock], [baseline]);
+      } catch {
+        return 'unavailable';
+      }
+      if (reply[0] === 2) return { writeId: reply[1], payload: reply[2] };
+      if (reply[0] === 1) return 'free';
+    }
+  }
+
+  /**
+   * A timed-out acquire may still run once Redis answers again and leave a lock nobody renews. A
+   * release queued behind it on the same connection (outside the timeout and the outage gate)
+   * undoes that; if the acquire never ran, it is a no-op.
+   */
+  private releaseLater(keys: RedisKeys, fence: string): void {
+    if (this.isClosed() || this.client.redis.status === 'end') return;
+    (this.client.redis.eval(RELEASE, 1, keys.lock, fence) as Promise<unknown>).catch(() => undefined);
+  }
+}
