@@ -6,6 +6,7 @@ import { OAUTH_OPTION_PROVIDERS } from './oauth.providers.js';
 import { TokenFetcher } from './token-endpoint/token-fetcher.js';
 import { TokenHttpClient } from './token-endpoint/token-http.client.js';
 import { RecentTokens } from './token-cache/recent-tokens.js';
+import { TokenCache } from './token-cache/token-cache.js';
 import { TokenService } from './token.service.js';
 
 /**
@@ -14,7 +15,7 @@ import { TokenService } from './token.service.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [...OAUTH_OPTION_PROVIDERS, RecentTokens, TokenHttpClient, TokenFetcher, TokenService, OAuthHttpInterceptor],
+  providers: [...OAUTH_OPTION_PROVIDERS, RecentTokens, TokenCache, TokenHttpClient, TokenFetcher, TokenService, OAuthHttpInterceptor],
   exports: [TokenService],
 })
 export class OAuthModule extends ConfigurableModuleClass {}

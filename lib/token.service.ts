@@ -1,6 +1,6 @@
 import { Inject, Injectable, type LoggerService, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { concat, defer, filter, finalize, firstValueFrom, map, type Observable, of, shareReplay, Subject } from 'rxjs';
-import { digest, fingerprint } from './common/fingerprint.js';
+import type { LibraryClock } from './common/system-clock.js';
 import { OAuthClientRegistry } from './config/client-registry.js';
 import { configMessages } from './errors/messages.js';
 import { OAuthConfigError } from './errors/oauth-config.error.js';
@@ -11,16 +11,12 @@ import type {
   InvalidateOptions,
   TokenRequestOptions,
 } from './interfaces/access-token.interface.js';
-import type { OAuthClock } from './interfaces/clock.interface.js';
-import { OAUTH_CLOCK, OAUTH_LOGGER, LOG_CONTEXT } from './oauth.constants.js';
-import { TokenStore, type StoreEvictEvent, type StoredToken } from './stores/token-store.interface.js';
-import { toCacheEntry, type CacheEntry } from './token-cache/cache-entry.js';
-import { CacheKeyFactory, clientKeyPrefix, type CacheKey } from './token-cache/cache-key.js';
+import { LOG_CONTEXT, OAUTH_CLOCK, OAUTH_LOGGER } from './oauth.constants.js';
+import type { StoredToken } from './stores/token-store.interface.js';
+import { CacheKeyFactory, type CacheKey } from './token-cache/cache-key.js';
+import { TokenCache, type LoadMode } from './token-cache/token-cache.js';
 import { asTokenRequestError, closedError } from './token-endpoint/token-errors.js';
 import { TokenFetcher } from './token-endpoint/token-fetcher.js';
-import { RecentTokens } from './token-cache/recent-tokens.js';
-
-type LoadMode = 'miss' | 'refresh' | 'force';
 
 /** One in-flight token request, shared by every caller of its key until it settles. */
 interface Flight {
@@ -37,9 +33,7 @@ interface Flight {
 @Injectable()
 export class TokenService implements OnModuleInit, OnModuleDestroy {
   private readonly keys = new CacheKeyFactory();
-  private readonly cache = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Flight>();
-  private readonly cooldowns = new Map<string, { until: number; error: TokenRequestError }>();
   private readonly fetched$ = new Subject<{ key: string; token: AccessToken }>();
   /** Aborted when the module closes: token requests in flight stop, waiting callers reject. */
   private readonly closing = new AbortController();
@@ -47,20 +41,19 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly clients: OAuthClientRegistry,
     private readonly fetcher: TokenFetcher,
-    private readonly recent: RecentTokens,
-    @Inject(OAUTH_CLOCK) private readonly clock: Required<OAuthClock>,
+    private readonly cache: TokenCache,
+    @Inject(OAUTH_CLOCK) private readonly clock: LibraryClock,
     @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
-    @Inject(TokenStore) private readonly store: TokenStore | null,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.store?.init?.({ logger: this.logger, clock: this.clock, evict: (event) => this.evict(event) });
+    await this.cache.open();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.closing.abort();
     this.fetched$.complete();
-    await this.store?.close?.();
+    await this.cache.close();
   }
 
   /** A valid token for `client`, from the cache when it holds one. */
@@ -109,17 +102,8 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
    */
   async invalidate(client: string, options?: InvalidateOptions): Promise<void> {
     const resolved = this.clients.get(client);
-    if (options?.scope === undefined && options?.accessToken === undefined) {
-      this.dropClient(client);
-      await this.storeCall('delete', () => this.store?.deleteClient(client));
-      return;
-    }
-    const key = this.keys.keyFor(resolved, options.scope);
-    const cached = this.cache.get(key.id);
-    if (options.accessToken === undefined || cached?.token.accessToken === options.accessToken) {
-      this.cache.delete(key.id);
-    }
-    await this.storeCall('delete', () => this.store?.delete(key.id, options.accessToken));
+    if (options?.scope === undefined && options?.accessToken === undefined) return this.cache.dropClient(client);
+    await this.cache.drop(this.keys.keyFor(resolved, options.scope), options.accessToken);
   }
 
   /** Swaps a client's credentials at runtime; tokens obtained with the old ones are no longer served. */
@@ -132,13 +116,13 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
       }
     }
     resolved.credentials = { clientId: credentials.clientId ?? resolved.credentials.clientId, clientSecret: credentials.clientSecret };
-    this.dropClient(client);
+    this.cache.forgetClient(client);
     this.logger.log(`OAuth client "${client}": credentials replaced; cached tokens dropped`, LOG_CONTEXT);
   }
 
   /** The cached token if it may still be served; starts a background refresh when it is due. */
   private fresh(key: CacheKey): AccessToken | undefined {
-    const entry = this.cache.get(key.id);
+    const entry = this.cache.get(key);
     if (entry === undefined) return undefined;
     const now = this.clock.now();
     if (now >= entry.staleAt) return undefined;
@@ -173,30 +157,23 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     return flight;
   }
 
+  /** A token from the store if another replica has a good one, else from the token endpoint. */
   private async obtain(key: CacheKey, mode: LoadMode): Promise<StoredToken> {
     this.throwIfClosed(key);
-    this.throwIfCoolingDown(key);
-    const shared = mode === 'force' ? undefined : await this.fromStore(key, mode);
-    if (shared !== undefined) return shared;
-
-    const fetchAndShare = async () => {
-      const stored = await this.fetcher.fetch(key.client, key.scope, this.closing.signal);
-      if (this.isCacheable(stored)) {
-        const ttlMs = stored.token.expiresAt - this.clock.now();
-        await this.storeCall('write', () => this.store?.set(key.id, stored, ttlMs));
-      }
-      return stored;
-    };
+    const cooling = this.cache.cooldownError(key);
+    if (cooling !== undefined) throw cooling;
     try {
-      const stored = this.store?.fetchExclusive
-        ? await this.store.fetchExclusive(key.id, fetchAndShare)
-        : await fetchAndShare();
-      this.remember(key, stored);
+      const stored =
+        (await this.cache.fromStore(key, mode)) ??
+        (await this.cache.fetchExclusive(key, async () => {
+          const fetched = await this.fetcher.fetch(key.client, key.scope, this.closing.signal);
+          await this.cache.share(key, fetched);
+          return fetched;
+        }));
+      if (this.cache.remember(key, stored)) this.fetched$.next({ key: key.id, token: stored.token });
       return stored;
     } catch (error) {
-      if (error instanceof TokenRequestError && error.retryAfterMs !== undefined) {
-        this.cooldowns.set(key.id, { until: this.clock.now() + error.retryAfterMs, error });
-      }
+      if (error instanceof TokenRequestError) this.cache.coolDown(key, error);
       throw asTokenRequestError(error, key.client.name);
     }
   }
@@ -214,65 +191,5 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
       else signal.addEventListener('abort', onClose, { once: true });
       work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onClose));
     });
-  }
-
-  private throwIfCoolingDown(key: CacheKey): void {
-    const cooldown = this.cooldowns.get(key.id);
-    if (cooldown === undefined) return;
-    const left = cooldown.until - this.clock.now();
-    if (left > 0) throw cooldown.error.repeatWithin(left);
-    this.cooldowns.delete(key.id);
-  }
-
-  /** A token another replica stored, if it is good enough for this load. */
-  private async fromStore(key: CacheKey, mode: LoadMode): Promise<StoredToken | undefined> {
-    if (this.store === null) return undefined;
-    const stored = await this.storeCall('read', () => this.store!.get(key.id));
-    if (stored === undefined || !this.isCacheable(stored)) return undefined;
-    const entry = toCacheEntry(stored, key.client.policy.skewMs);
-    const now = this.clock.now();
-    if (now >= (mode === 'refresh' ? entry.refreshAt : entry.staleAt)) return undefined;
-    this.recent.add(stored.token.accessToken);
-    this.remember(key, stored);
-    return stored;
-  }
-
-  private remember(key: CacheKey, stored: StoredToken): void {
-    // A fetch that began before a credential rotation completes for its callers, but is not kept.
-    if (!this.isCacheable(stored) || key.credentials !== key.client.credentials) return;
-    this.cache.set(key.id, toCacheEntry(stored, key.client.policy.skewMs));
-    this.fetched$.next({ key: key.id, token: stored.token });
-    this.logger.debug?.(`Cached token ${fingerprint(stored.token.accessToken)} for OAuth client "${key.client.name}"`, LOG_CONTEXT);
-  }
-
-  /** `expires_in: 0` means use once: hand it to the waiting callers, keep it nowhere. */
-  private isCacheable(stored: StoredToken): boolean {
-    return stored.token.expiresAt > stored.obtainedAt;
-  }
-
-  /** Another replica invalidated: drop what this process holds (a 401's token only if still cached). */
-  private evict(event: StoreEvictEvent): void {
-    if (!('key' in event)) return this.dropClient(event.client);
-    const cached = this.cache.get(event.key);
-    if (cached === undefined) return;
-    const hash = event.accessTokenHash;
-    if (hash === undefined || digest(cached.token.accessToken) === hash) {
-      this.cache.delete(event.key);
-    }
-  }
-
-  private dropClient(client: string): void {
-    const prefix = clientKeyPrefix(client);
-    for (const id of this.cache.keys()) if (id.startsWith(prefix)) this.cache.delete(id);
-  }
-
-  /** The store is an optimisation: its failures are logged and the local path goes on. */
-  private async storeCall<T>(what: string, call: () => Promise<T> | undefined): Promise<T | undefined> {
-    try {
-      return await call();
-    } catch (error) {
-      this.logger.warn(`Token store ${what} failed (${error instanceof Error ? error.name : 'error'}); continuing without it`, LOG_CONTEXT);
-      return undefined;
-    }
   }
 }
