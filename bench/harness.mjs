@@ -6,13 +6,16 @@ export const nowMs = () => performance.timeOrigin + performance.now();
 
 /** Forks bench/servers.mjs; resolves with its URLs, control helpers and `stop()`. */
 export async function startUpstream() {
-  const child = fork(fileURLToPath(new URL('./servers.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./servers.mjs', import.meta.url)), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const port = await new Promise((resolve, reject) => {
     child.once('message', (m) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`upstream exited with ${code}`)));
   });
   const origin = `http://127.0.0.1:${port}`;
-  const post = async (path, body) => (await fetch(origin + path, { method: 'POST', body: JSON.stringify(body ?? {}) })).json();
+  const post = async (path, body) =>
+    (await fetch(origin + path, { method: 'POST', body: JSON.stringify(body ?? {}) })).json();
   return {
     origin,
     tokenUrl: `${origin}/oauth/token`,
@@ -89,7 +92,15 @@ export async function alternatingCalls(callA, callB, durationMs) {
   return sides.map(({ latencies, failed }) => {
     const total = latencies.reduce((sum, l) => sum + l, 0);
     latencies.sort((a, b) => a - b);
-    return { calls: latencies.length, failed, rps: latencies.length / (total / 1000), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), latencies, records: [] };
+    return {
+      calls: latencies.length,
+      failed,
+      rps: latencies.length / (total / 1000),
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+      latencies,
+      records: [],
+    };
   });
 }
 
@@ -116,5 +127,7 @@ export function table(headers, rows) {
   const cells = [headers, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : String(c))))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  return [line(cells[0]), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...cells.slice(1).map(line)].join('\n');
+  return [line(cells[0]), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...cells.slice(1).map(line)].join(
+    '\n',
+  );
 }

@@ -24,7 +24,18 @@ export function callgrindAvailable() {
  * about a fifth to the round it falls in). What the calls allocate is measured apart (bytes/call).
  */
 export async function instructionsPerCall(side, origin, { calls = 1000, warmup = 6, rounds = 6, stub = false } = {}) {
-  const node = ['--single-threaded', '--min-semi-space-size=64', '--max-semi-space-size=64', '--hash-seed=1', '--random-seed=1', CLIENT, side, origin, String(calls), stub ? 'stub' : ''];
+  const node = [
+    '--single-threaded',
+    '--min-semi-space-size=64',
+    '--max-semi-space-size=64',
+    '--hash-seed=1',
+    '--random-seed=1',
+    CLIENT,
+    side,
+    origin,
+    String(calls),
+    stub ? 'stub' : '',
+  ];
   const child = spawn('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...node], {
     stdio: ['pipe', 'pipe', 'ignore'],
   });
@@ -35,7 +46,9 @@ export async function instructionsPerCall(side, origin, { calls = 1000, warmup =
     return value;
   };
   const counter = () => {
-    const out = execFileSync('callgrind_control', ['-e', 'Ir', String(child.pid)], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    const out = execFileSync('callgrind_control', ['-e', 'Ir', String(child.pid)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).toString();
     // One "Th <n>  <count>" line per thread; all threads count (libuv's included).
     return [...out.matchAll(/Th\s*\d+\s+([\d,]+)/g)].reduce((sum, m) => sum + Number(m[1].replace(/,/g, '')), 0);
   };

@@ -18,9 +18,11 @@ async function heapAfterGc() {
 /** Runs `work(i)` for i in [0, n) with at most `limit` in flight. */
 async function pool(n, limit, work) {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < n) await work(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < n) await work(next++);
+    }),
+  );
 }
 
 const instance = await subject.start(env);
@@ -59,5 +61,13 @@ for (let i = 0; i < KEYS; i++) {
 const baseAfter = await heapAfterGc();
 const baselinePerKey = (baseAfter - baseBefore) / KEYS;
 await instance.close();
-console.log(JSON.stringify({ perKey: Math.round(perKey), baselinePerKey: Math.round(baselinePerKey), tokenLength: sample.length, kept: keep.length + map.size, heapMiB: Math.round(after / 2 ** 20) }));
+console.log(
+  JSON.stringify({
+    perKey: Math.round(perKey),
+    baselinePerKey: Math.round(baselinePerKey),
+    tokenLength: sample.length,
+    kept: keep.length + map.size,
+    heapMiB: Math.round(after / 2 ** 20),
+  }),
+);
 process.exit(0);

@@ -1,4 +1,4 @@
-// `npm run bench`: every benchmark of issue 7 (items 1–6), the library and its peers measured in
+// `npm run bench`: every benchmark, the library and its peers measured in
 // the same run, each against a baseline measured in that run. Prints the tables and writes
 // bench/RESULTS.md. `node --expose-gc bench/run.mjs hot getter` runs a subset;
 // BENCH_QUICK=1 shortens every phase (for trying the harness, not for figures).
@@ -41,7 +41,9 @@ try {
   await env?.stop();
 }
 // A full run writes bench/RESULTS.md; BENCH_OUT=<file> writes any run (e.g. a subset) there instead.
-const out = process.env.BENCH_OUT ?? (wanted.size === 0 && !QUICK ? fileURLToPath(new URL('./RESULTS.md', import.meta.url)) : undefined);
+const out =
+  process.env.BENCH_OUT ??
+  (wanted.size === 0 && !QUICK ? fileURLToPath(new URL('./RESULTS.md', import.meta.url)) : undefined);
 if (out !== undefined) {
   writeFileSync(out, `${sections.join('\n\n')}\n`);
   console.log(`\nwritten to ${out}`);
@@ -72,13 +74,18 @@ function machine() {
     ...versions.map((v) => `- ${v}`),
     '- Upstream (token endpoint + protected API) is a separate Node process on 127.0.0.1 (bench/servers.mjs).',
     ...(process.env.BENCH_LIB ? [`- Library build measured: ${process.env.BENCH_LIB} (BENCH_LIB), not dist/esm`] : []),
-    `- Load average when the run began: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')} (other work shares these cores)`,
+    `- Load average when the run began: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')} (other work shares these cores)`,
   ].join('\n');
 }
 
 function git(args) {
   try {
-    return execSync(`git ${args}`, { cwd: fileURLToPath(new URL('..', import.meta.url)) }).toString().trim();
+    return execSync(`git ${args}`, { cwd: fileURLToPath(new URL('..', import.meta.url)) })
+      .toString()
+      .trim();
   } catch {
     return 'unknown';
   }
@@ -92,7 +99,12 @@ async function hotPath() {
   const rows = [];
   // The A/A control: the library's baseline against a second copy of itself, measured the same
   // way. Its ratio would be 1.000 on a quiet machine; how far it strays is this run's noise.
-  const control = { name: 'A/A control: static header vs itself', transport: subjects[0].transport, start: subjects[0].baseline, baseline: subjects[0].baseline };
+  const control = {
+    name: 'A/A control: static header vs itself',
+    transport: subjects[0].transport,
+    start: subjects[0].baseline,
+    baseline: subjects[0].baseline,
+  };
   for (const subject of [control, ...subjects]) {
     const lib = await subject.start(env);
     const base = await subject.baseline(env);
@@ -114,7 +126,16 @@ async function hotPath() {
             b.push(y);
             continue;
           }
-          const order = p % 2 === 0 ? [[lib, a], [base, b]] : [[base, b], [lib, a]];
+          const order =
+            p % 2 === 0
+              ? [
+                  [lib, a],
+                  [base, b],
+                ]
+              : [
+                  [base, b],
+                  [lib, a],
+                ];
           for (const [side, into] of order) into.push(await closedLoop(side.call, concurrency, seconds * 1000));
         }
         const rps = median(a.map((x) => x.rps));
@@ -126,8 +147,22 @@ async function hotPath() {
         const p99 = percentile(pooled(a), 0.99);
         const baseP99 = percentile(pooled(b), 0.99);
         const failed = a.reduce((n, x) => n + x.failed, 0);
-        rows.push([subject.name, subject.transport, concurrency, rps, baseRps, pairRatio.toFixed(3), spread, p99, baseP99, ratio(p99, baseP99), failed]);
-        console.log(`  hot path ${subject.name} c=${concurrency}: ${fmt(rps)} req/s vs ${fmt(baseRps)} (ratio ${pairRatio.toFixed(3)})`);
+        rows.push([
+          subject.name,
+          subject.transport,
+          concurrency,
+          rps,
+          baseRps,
+          pairRatio.toFixed(3),
+          spread,
+          p99,
+          baseP99,
+          ratio(p99, baseP99),
+          failed,
+        ]);
+        console.log(
+          `  hot path ${subject.name} c=${concurrency}: ${fmt(rps)} req/s vs ${fmt(baseRps)} (ratio ${pairRatio.toFixed(3)})`,
+        );
       }
     } finally {
       await lib.close();
@@ -137,7 +172,22 @@ async function hotPath() {
   say(
     `## 1. Hot path: authenticated GETs to a loopback API\n\n` +
       `Closed loop. Concurrency 1: the library and its baseline take turns call by call (AB, BA, …) in ${pairs} windows of ${2 * seconds} s, so both meet the same moment-to-moment load; req/s = 1 / mean latency. Concurrency 32: ${pairs} pairs of ${seconds}-s rounds, the order flipped every pair (AB, BA, …). req/s are medians over windows / rounds; the ratio is the median of the per-window / per-pair ratios, and "middle half" the range of the middle half of them (25th to 75th percentile); p99 is over every call of a side. Baseline = the same client with a static \`Authorization\` header (a real token, fetched once) and no auth library. The first row measures that baseline against itself: the noise of this run. Targets for nestjs-client-credentials: throughput ratio ≥ 0.97, p99 ratio ≤ 1.05.\n\n` +
-      table(['library', 'transport', 'concurrency', 'req/s', 'baseline req/s', 'ratio', 'middle half', 'p99 ms', 'baseline p99 ms', 'p99 ratio', 'failed'], rows),
+      table(
+        [
+          'library',
+          'transport',
+          'concurrency',
+          'req/s',
+          'baseline req/s',
+          'ratio',
+          'middle half',
+          'p99 ms',
+          'baseline p99 ms',
+          'p99 ratio',
+          'failed',
+        ],
+        rows,
+      ),
   );
 }
 
@@ -160,7 +210,8 @@ async function hotPathCpu() {
     : ['n/a', 'n/a'];
   const [b, l] = bench.tasks.map((t) => t.result);
   const us = (r) => r.latency.mean * 1000;
-  const delta = (x, y) => (typeof x === 'number' && typeof y === 'number' ? `${y - x >= 0 ? '+' : ''}${fmt(y - x)}` : 'n/a');
+  const delta = (x, y) =>
+    typeof x === 'number' && typeof y === 'number' ? `${y - x >= 0 ? '+' : ''}${fmt(y - x)}` : 'n/a';
   say(
     `### 1b. The same call without the network\n\n` +
       `HttpService with a stub axios adapter that answers at once: what the bearer interceptor adds to the client's own work per request (target lookup, cached token, header). ` +
@@ -171,9 +222,27 @@ async function hotPathCpu() {
       table(
         ['client', 'calls/s', 'mean µs/call', 'bytes/call', 'instructions/call'],
         [
-          ['HttpService + static header (baseline)', b.throughput.mean, us(b), Math.round(bytes[0]), roundOrNa(instructions[0])],
-          ['HttpService + nestjs-client-credentials', l.throughput.mean, us(l), Math.round(bytes[1]), roundOrNa(instructions[1])],
-          ['difference', '', delta(us(b), us(l)), delta(Math.round(bytes[0]), Math.round(bytes[1])), delta(roundOrNa(instructions[0]), roundOrNa(instructions[1]))],
+          [
+            'HttpService + static header (baseline)',
+            b.throughput.mean,
+            us(b),
+            Math.round(bytes[0]),
+            roundOrNa(instructions[0]),
+          ],
+          [
+            'HttpService + nestjs-client-credentials',
+            l.throughput.mean,
+            us(l),
+            Math.round(bytes[1]),
+            roundOrNa(instructions[1]),
+          ],
+          [
+            'difference',
+            '',
+            delta(us(b), us(l)),
+            delta(Math.round(bytes[0]), Math.round(bytes[1])),
+            delta(roundOrNa(instructions[0]), roundOrNa(instructions[1])),
+          ],
         ],
       ),
   );
@@ -277,13 +346,32 @@ async function coldStart() {
     const all = performance.now() - t0;
     const { tokenRequests } = await env.stats();
     await instance.close();
-    rows.push([subject.name + (viaHttp ? ' (HTTP calls)' : ''), tokenRequests, first, all, endpoint, ratio(first, endpoint), failed]);
+    rows.push([
+      subject.name + (viaHttp ? ' (HTTP calls)' : ''),
+      tokenRequests,
+      first,
+      all,
+      endpoint,
+      ratio(first, endpoint),
+      failed,
+    ]);
     console.log(`  cold start ${subject.name}: ${tokenRequests} token requests`);
   }
   say(
     `## 3. Cold start: ${CALLS.toLocaleString('en-US')} concurrent calls on an empty cache\n\n` +
       `Each library first runs one unmeasured cycle (warm process: JIT and connection pool), then a fresh instance with an empty cache takes ${CALLS.toLocaleString('en-US')} calls at once. Token endpoint answers after ${DELAY} ms; its own latency (median of 10 direct POSTs) is the baseline for the first call. undici-oidc-interceptor has no token getter, so its calls are HTTP calls through its dispatcher (64 connections). Target for nestjs-client-credentials: 1 token request.\n\n` +
-      table(['library', 'token requests', 'first call ms', 'all calls ms', 'token endpoint ms', 'first / endpoint', 'failed'], rows),
+      table(
+        [
+          'library',
+          'token requests',
+          'first call ms',
+          'all calls ms',
+          'token endpoint ms',
+          'first / endpoint',
+          'failed',
+        ],
+        rows,
+      ),
   );
 }
 
@@ -303,13 +391,36 @@ async function refreshUnderLoad() {
     // A call waited on the token endpoint if the token it carried was issued after it began.
     const waited = served.filter((r) => r.value > r.start);
     const waitedAfterFirst = waited.filter((r) => r.start > firstIssued).length;
-    rows.push([subject.name, run.calls, run.rps, waited.length - waitedAfterFirst, waitedAfterFirst, stats.api401, run.failed, stats.tokenRequests, run.p99]);
+    rows.push([
+      subject.name,
+      run.calls,
+      run.rps,
+      waited.length - waitedAfterFirst,
+      waitedAfterFirst,
+      stats.api401,
+      run.failed,
+      stats.tokenRequests,
+      run.p99,
+    ]);
     console.log(`  refresh ${subject.name}: waits after first ${waitedAfterFirst}, 401s ${stats.api401}`);
   }
   say(
     `## 4. Refresh under load: 2-second tokens, ${seconds} s at concurrency 32\n\n` +
       `Token endpoint latency 20 ms. "Waited" = the call carried a token issued after the call began (exact: the API echoes the token's issue time). The first wave (calls begun before the first token existed) is counted apart. 401s are counted by the API (an expired token presented); "failed" are calls the client saw fail. Targets for nestjs-client-credentials: 0 waits after the first, 0 401s.\n\n` +
-      table(['library', 'calls', 'req/s', 'first-wave waits', 'waits after first', '401s at API', 'failed', 'token requests', 'p99 ms'], rows),
+      table(
+        [
+          'library',
+          'calls',
+          'req/s',
+          'first-wave waits',
+          'waits after first',
+          '401s at API',
+          'failed',
+          'token requests',
+          'p99 ms',
+        ],
+        rows,
+      ),
   );
 }
 
@@ -321,9 +432,17 @@ async function memory() {
   const notes = [];
   const script = fileURLToPath(new URL('./memory.mjs', import.meta.url));
   for (const subject of subjects) {
-    const out = execFileSync(process.execPath, ['--expose-gc', script, subject.name, env.origin, String(KEYS)], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--expose-gc', script, subject.name, env.origin, String(KEYS)], {
+      encoding: 'utf8',
+    });
     const result = JSON.parse(out.trim().split('\n').pop());
-    rows.push([subject.name, result.perKey ?? 'n/a', result.baselinePerKey ?? 'n/a', result.perKey ? ratio(result.perKey, result.baselinePerKey) : 'n/a', result.tokenLength ?? 'n/a']);
+    rows.push([
+      subject.name,
+      result.perKey ?? 'n/a',
+      result.baselinePerKey ?? 'n/a',
+      result.perKey ? ratio(result.perKey, result.baselinePerKey) : 'n/a',
+      result.tokenLength ?? 'n/a',
+    ]);
     if (result.na) notes.push(`- ${subject.name}: n/a, ${result.na}.`);
     console.log(`  memory ${subject.name}: ${JSON.stringify(result)}`);
   }
@@ -356,7 +475,10 @@ async function redaction() {
     ["'token=x ' repeated (a value to redact every 8 bytes)", repeat('token=x ')],
     ["'eyJ.a.b a ' repeated (a JWT shape every 10 bytes)", repeat('eyJ.a.b a ')],
     ["'a ' repeated (a word every 2 bytes)", repeat('a ')],
-    ['HTML error page repeated', repeat('<div class="error"><p>Service unavailable, try again later (code 503).</p></div>\n')],
+    [
+      'HTML error page repeated',
+      repeat('<div class="error"><p>Service unavailable, try again later (code 503).</p></div>\n'),
+    ],
   ];
   const samples = QUICK ? 5 : 21;
   const time = (fn) => {
@@ -381,11 +503,16 @@ async function redaction() {
     const split = time(() => body.split(secret).join('x').length);
     const loop = time(() => readEveryChar(body));
     rows.push([shape, scan.min, scan.median, split.median, loop.median, scan.median < 20 ? 'yes' : 'NO']);
-    console.log(`  redact ${shape}: ${fmt(scan.median)} ms (split/join ${fmt(split.median)} ms, char loop ${fmt(loop.median)} ms)`);
+    console.log(
+      `  redact ${shape}: ${fmt(scan.median)} ms (split/join ${fmt(split.median)} ms, char loop ${fmt(loop.median)} ms)`,
+    );
   }
   say(
     `## 6. Redaction of a 1 MiB hostile error body\n\n` +
       `\`redact(body, sensitiveValues(id, secret))\` from the build (\`token-endpoint/redact.js\`): the ${sensitive.length} wire forms of the secret removed, then one left-to-right scan for key/value pairs and token shapes (past 10,000 redactions the rest of a text is dropped unread). ${samples} samples per body, one call each, after 3 warm-up calls; ms per body. Controls over the same bytes: \`body.split(secret).join('x')\` (one native pass, no token scan) and a JS loop reading every character code once (a lower bound: one pass with no decisions). Target: < 20 ms per body.\n\n` +
-      table(['body (1 MiB)', 'fewest ms', 'median ms', 'split/join median ms', 'char loop median ms', 'median < 20 ms'], rows),
+      table(
+        ['body (1 MiB)', 'fewest ms', 'median ms', 'split/join median ms', 'char loop median ms', 'median < 20 ms'],
+        rows,
+      ),
   );
 }

@@ -1,4 +1,4 @@
-// `npm run soak` (issue 7, item 8): a bounded soak of the built library (dist/esm).
+// `npm run soak`: a bounded soak of the built library (dist/esm).
 //
 // 1-second tokens, 50 concurrent callers making HttpService GETs for SOAK_SECONDS (default 60), the
 // token endpoint failing 10% of its requests at random (503). The protected API, in its own
@@ -35,7 +35,13 @@ try {
       OAuthModule.forRoot({
         logger: false,
         clients: {
-          api: { strategy: 'oauth2', tokenUrl: env.tokenUrl, clientId: 'soak', clientSecret: 'soak-secret', attachTo: [`${env.origin}/api`] },
+          api: {
+            strategy: 'oauth2',
+            tokenUrl: env.tokenUrl,
+            clientId: 'soak',
+            clientSecret: 'soak-secret',
+            attachTo: [`${env.origin}/api`],
+          },
         },
       }),
     ],
@@ -71,7 +77,9 @@ try {
   const sampler = setInterval(() => {
     const elapsed = (Date.now() - started) / 1000;
     if (elapsed >= WARMUP_SECONDS) heap.push(readHeap());
-    console.log(`soak ${elapsed.toFixed(0)} s: ${counts.ok} ok, ${counts.failedClosed} failed closed, ${counts.unexpected} unexpected, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `soak ${elapsed.toFixed(0)} s: ${counts.ok} ok, ${counts.failedClosed} failed closed, ${counts.unexpected} unexpected, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MiB`,
+    );
   }, 5000);
   await Promise.all(Array.from({ length: CALLERS }, caller));
   clearInterval(sampler);

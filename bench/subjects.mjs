@@ -24,7 +24,14 @@ const CLIENT_ID = 'bench-client';
 const CLIENT_SECRET = 'bench-secret';
 
 /** An axios adapter that answers at once: the client's own work per call, without the network. */
-export const stubAdapter = async (config) => ({ data: { ok: true, iat: 0 }, status: 200, statusText: 'OK', headers: {}, config, request: {} });
+export const stubAdapter = async (config) => ({
+  data: { ok: true, iat: 0 },
+  status: 200,
+  statusText: 'OK',
+  headers: {},
+  config,
+  request: {},
+});
 
 /** `Bearer <token>` from one plain token request: the baseline's static header. */
 async function staticAuthorization(env) {
@@ -37,7 +44,8 @@ async function staticAuthorization(env) {
     body: 'grant_type=client_credentials',
   });
   const body = await res.json();
-  if (res.status !== 200 || typeof body.access_token !== 'string') throw new Error(`baseline token request: status ${res.status}`);
+  if (res.status !== 200 || typeof body.access_token !== 'string')
+    throw new Error(`baseline token request: status ${res.status}`);
   return `Bearer ${body.access_token}`;
 }
 
@@ -116,7 +124,12 @@ export const subjects = [
     name: '@badgateway/oauth2-client',
     transport: 'fetch',
     async start(env) {
-      const client = new OAuth2Client({ server: env.origin, tokenEndpoint: '/oauth/token', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+      const client = new OAuth2Client({
+        server: env.origin,
+        tokenEndpoint: '/oauth/token',
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+      });
       const wrapper = new OAuth2Fetch({ client, getNewToken: () => client.clientCredentials() });
       return {
         call: async () => {
@@ -140,12 +153,17 @@ export const subjects = [
     async start(env) {
       const tokenAxios = axios.create();
       const makeCache = (scope) =>
-        tokenInterceptor.tokenCache(() => clientCredentials(tokenAxios, env.tokenUrl, CLIENT_ID, CLIENT_SECRET, scope ?? null)(), {
-          getMaxAge: (body) => body.expires_in * 1000,
-        });
+        tokenInterceptor.tokenCache(
+          () => clientCredentials(tokenAxios, env.tokenUrl, CLIENT_ID, CLIENT_SECRET, scope ?? null)(),
+          {
+            getMaxAge: (body) => body.expires_in * 1000,
+          },
+        );
       const cache = makeCache();
       const instance = axios.create();
-      instance.interceptors.request.use(tokenInterceptor({ getToken: cache, headerFormatter: (body) => `Bearer ${body.access_token}` }));
+      instance.interceptors.request.use(
+        tokenInterceptor({ getToken: cache, headerFormatter: (body) => `Bearer ${body.access_token}` }),
+      );
       return {
         call: async () => {
           const res = await instance.get(env.apiUrl);
@@ -175,7 +193,12 @@ export const subjects = [
     async start(env, { connections } = {}) {
       const agent = new Agent(connections ? { connections } : {});
       const dispatcher = agent.compose(
-        createOidcInterceptor({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, idpTokenUrl: env.tokenUrl, urls: [env.origin] }),
+        createOidcInterceptor({
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          idpTokenUrl: env.tokenUrl,
+          urls: [env.origin],
+        }),
       );
       return { call: () => undiciCall(env.apiUrl, dispatcher, {}), close: () => agent.close() };
     },
@@ -189,7 +212,11 @@ export const subjects = [
     name: 'openid-client (value cache)',
     transport: 'fetch',
     async start(env) {
-      const config = new oidc.Configuration({ issuer: env.origin, token_endpoint: env.tokenUrl }, CLIENT_ID, CLIENT_SECRET);
+      const config = new oidc.Configuration(
+        { issuer: env.origin, token_endpoint: env.tokenUrl },
+        CLIENT_ID,
+        CLIENT_SECRET,
+      );
       oidc.allowInsecureRequests(config);
       // The docs show clientCredentialsGrant and leave caching to the user: a value cached until
       // expires_in is what that gives (no single flight, no refresh-ahead).

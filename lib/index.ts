@@ -1,6 +1,7 @@
 export { OAuthModule } from './oauth.module.js';
 export type { OAuthModuleAsyncOptions } from './oauth.module-definition.js';
 export { TokenService } from './token.service.js';
+export { fingerprint } from './common/fingerprint.js';
 export type { OAuthRequestOption, OAuthRequestOptions } from './http/oauth-request.options.js';
 export { OAuthError } from './errors/oauth.error.js';
 export { OAuthConfigError, type OAuthConfigIssue } from './errors/oauth-config.error.js';
@@ -38,7 +39,12 @@ export type {
   TokenRequestContext,
   TokenStrategy,
 } from './strategies/token-strategy.interface.js';
-export { TokenStore, type StoredToken, type StoreEvictEvent, type TokenStoreContext } from './stores/token-store.interface.js';
+export {
+  TokenStore,
+  type StoredToken,
+  type StoreEvictEvent,
+  type TokenStoreContext,
+} from './stores/token-store.interface.js';
 export {
   basicAuthorization,
   formEncode,

@@ -15,7 +15,15 @@ import { TokenService } from './token.service.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [...OAUTH_OPTION_PROVIDERS, RecentTokens, TokenCache, TokenHttpClient, TokenFetcher, TokenService, OAuthHttpInterceptor],
+  providers: [
+    ...OAUTH_OPTION_PROVIDERS,
+    RecentTokens,
+    TokenCache,
+    TokenHttpClient,
+    TokenFetcher,
+    TokenService,
+    OAuthHttpInterceptor,
+  ],
   exports: [TokenService],
 })
 export class OAuthModule extends ConfigurableModuleClass {}

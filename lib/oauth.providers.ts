@@ -32,7 +32,9 @@ export const OAUTH_OPTION_PROVIDERS: Provider[] = [
     // Validation happens here, so bad options fail while the module compiles.
     provide: OAuthClientRegistry,
     useFactory: async (options: OAuthModuleOptions, strategies: StrategyResolver, logger: Logger) =>
-      new OAuthClientRegistry(await resolveClients(options, (client, strategy) => strategies.resolve(client, strategy), logger)),
+      new OAuthClientRegistry(
+        await resolveClients(options, (client, strategy) => strategies.resolve(client, strategy), logger),
+      ),
     inject: [OAUTH_MODULE_OPTIONS, StrategyResolver, OAUTH_LOGGER],
   },
 ];

@@ -38,6 +38,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   /** Aborted when the module closes: token requests in flight stop, waiting callers reject. */
   private readonly closing = new AbortController();
 
+  /** @internal Created by Nest; its dependencies are not part of the public API. */
   constructor(
     private readonly clients: OAuthClientRegistry,
     private readonly fetcher: TokenFetcher,
@@ -91,7 +92,8 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
         map((fetched) => fetched.token),
       );
       const cached = this.fresh(key);
-      const current$ = cached !== undefined ? of(cached) : this.load(key, 'miss').stored$.pipe(map((stored) => stored.token));
+      const current$ =
+        cached !== undefined ? of(cached) : this.load(key, 'miss').stored$.pipe(map((stored) => stored.token));
       return concat(current$, next$);
     });
   }
@@ -112,10 +114,17 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     for (const field of ['clientId', 'clientSecret'] as const) {
       const value = credentials[field];
       if ((field === 'clientSecret' || value !== undefined) && (typeof value !== 'string' || value.length === 0)) {
-        throw new OAuthConfigError(configMessages.invalidOption(client, field, 'must be a non-empty string'), client, field);
+        throw new OAuthConfigError(
+          configMessages.invalidOption(client, field, 'must be a non-empty string'),
+          client,
+          field,
+        );
       }
     }
-    resolved.credentials = { clientId: credentials.clientId ?? resolved.credentials.clientId, clientSecret: credentials.clientSecret };
+    resolved.credentials = {
+      clientId: credentials.clientId ?? resolved.credentials.clientId,
+      clientSecret: credentials.clientSecret,
+    };
     this.cache.forgetClient(client);
     this.logger.log(`OAuth client "${client}": credentials replaced; cached tokens dropped`, LOG_CONTEXT);
   }
@@ -126,17 +135,20 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     if (entry === undefined) return undefined;
     const now = this.clock.now();
     if (now >= entry.staleAt) return undefined;
-    if (now >= entry.refreshAt && !this.inflight.has(key.id) && !this.closing.signal.aborted) this.refreshInBackground(key);
+    if (now >= entry.refreshAt && !this.inflight.has(key.id) && !this.closing.signal.aborted)
+      this.refreshInBackground(key);
     return entry.token;
   }
 
   private refreshInBackground(key: CacheKey): void {
-    this.load(key, 'refresh').token.catch((error: unknown) =>
+    this.load(key, 'refresh').token.catch((error: unknown) => {
+      const code = error instanceof TokenRequestError ? error.code : 'error';
       this.logger.warn(
-        `Background refresh for OAuth client "${key.client.name}" failed (${error instanceof TokenRequestError ? error.code : 'error'}); the current token is served until it expires`,
+        `Background refresh for OAuth client "${key.client.name}" failed (${code}); ` +
+          'the current token is served until it expires',
         LOG_CONTEXT,
-      ),
-    );
+      );
+    });
   }
 
   /** Single flight: every caller of one key shares one request until it settles. */

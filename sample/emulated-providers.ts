@@ -10,7 +10,10 @@ export interface EmulatedProviders {
 }
 
 /** Starts the library's own emulator of each provider on 127.0.0.1, with fresh credentials. */
-export async function startEmulatedProviders(providers: readonly Provider[], clock?: EmulatorClock): Promise<EmulatedProviders> {
+export async function startEmulatedProviders(
+  providers: readonly Provider[],
+  clock?: EmulatorClock,
+): Promise<EmulatedProviders> {
   const env: Record<string, string> = {};
   const emulators = new Map<string, Emulator>();
   try {

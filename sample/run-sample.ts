@@ -31,10 +31,18 @@ const SYSTEM_CLOCK: Required<OAuthClock> = {
 };
 
 /** Starts emulators for every provider not configured for real, then the app. */
-export async function runSample({ serve = false, port = 3000, out = process.stdout, clock }: SampleOptions = {}): Promise<SampleRun> {
+export async function runSample({
+  serve = false,
+  port = 3000,
+  out = process.stdout,
+  clock,
+}: SampleOptions = {}): Promise<SampleRun> {
   const style = out.isTTY ? COLOURS : PLAIN;
   const print = (line: string) => out.write(`${line}\n`);
-  const emulated = await startEmulatedProviders(PROVIDERS.filter((p) => !isConfiguredForReal(p)), clock);
+  const emulated = await startEmulatedProviders(
+    PROVIDERS.filter((p) => !isConfiguredForReal(p)),
+    clock,
+  );
   let app: INestApplication | undefined;
   const close = async () => {
     await app?.close();
@@ -45,7 +53,11 @@ export async function runSample({ serve = false, port = 3000, out = process.stdo
       logger: serve ? ['log', 'warn', 'error'] : false,
     });
     print(style.bold(fit('nestjs-client-credentials · sample', 0)));
-    print(style.dim(`${PROVIDERS.length} upstream APIs, ${emulated.emulators.size} emulated on 127.0.0.1, no network needed`));
+    print(
+      style.dim(
+        `${PROVIDERS.length} upstream APIs, ${emulated.emulators.size} emulated on 127.0.0.1, no network needed`,
+      ),
+    );
 
     if (serve) {
       await app.listen(port, '127.0.0.1');

@@ -43,50 +43,73 @@ const NON_EMPTY = { message: 'must be a non-empty string' };
 
 /** Module-wide defaults and their per-client overrides. */
 export class PolicySchema {
-  @IsOptional() @IsInt({ message: 'must be a whole number of seconds' }) @Min(0, { message: 'must not be negative' })
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number of seconds' })
+  @Min(0, { message: 'must not be negative' })
   skewSeconds?: number;
 
-  @IsOptional() @IsInt({ message: 'must be a whole number of seconds' }) @Min(1, { message: 'must be at least 1' })
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number of seconds' })
+  @Min(1, { message: 'must be at least 1' })
   defaultTtlSeconds?: number;
 
-  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(1, { message: 'must be at least 1' })
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number of milliseconds' })
+  @Min(1, { message: 'must be at least 1' })
   timeoutMs?: number;
 
-  @IsOptional() @IsObject({ message: 'must be an object' })
+  @IsOptional()
+  @IsObject({ message: 'must be an object' })
   retry?: object;
 }
 
 export class RetrySchema {
-  @IsOptional() @IsInt({ message: 'must be a whole number' }) @Min(1, { message: 'must be at least 1' }) @Max(10, { message: 'must be at most 10' })
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1, { message: 'must be at least 1' })
+  @Max(10, { message: 'must be at most 10' })
   maxAttempts?: number;
 
-  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(0, { message: 'must not be negative' })
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number of milliseconds' })
+  @Min(0, { message: 'must not be negative' })
   baseDelayMs?: number;
 
-  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(0, { message: 'must not be negative' })
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number of milliseconds' })
+  @Min(0, { message: 'must not be negative' })
   maxDelayMs?: number;
 
-  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(0, { message: 'must not be negative' })
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number of milliseconds' })
+  @Min(0, { message: 'must not be negative' })
   maxRetryAfterMs?: number;
 }
 
 /** Fields every client has; `strategy` is checked where it is resolved, the strategy's own fields by the strategy. */
 export class ClientSchema extends PolicySchema {
-  @IsString(NON_EMPTY) @IsNotEmpty(NON_EMPTY)
+  @IsString(NON_EMPTY)
+  @IsNotEmpty(NON_EMPTY)
   clientId!: string;
 
-  @IsString(NON_EMPTY) @IsNotEmpty(NON_EMPTY)
+  @IsString(NON_EMPTY)
+  @IsNotEmpty(NON_EMPTY)
   clientSecret!: string;
 
-  @IsOptional() @IsHttpUrl(URL_MESSAGE)
+  @IsOptional()
+  @IsHttpUrl(URL_MESSAGE)
   baseUrl?: string;
 
-  @IsOptional() @IsHttpUrl(URL_MESSAGE)
+  @IsOptional()
+  @IsHttpUrl(URL_MESSAGE)
   tokenUrl?: string;
 
-  @IsOptional() @IsScope({ message: 'must be a string or an array of scope tokens without spaces' })
+  @IsOptional()
+  @IsScope({ message: 'must be a string or an array of scope tokens without spaces' })
   scope?: string | string[];
 
-  @IsOptional() @IsArray({ message: 'must be an array of URL prefixes' }) @IsHttpUrl({ each: true, ...URL_MESSAGE })
+  @IsOptional()
+  @IsArray({ message: 'must be an array of URL prefixes' })
+  @IsHttpUrl({ each: true, ...URL_MESSAGE })
   attachTo?: string[];
 }

@@ -30,7 +30,9 @@ class IssueList {
 
   throwIfAny(): void {
     if (this.issues.length === 0) return;
-    const lines = this.issues.map((i) => (i.field === undefined ? i.problem : configMessages.invalidOption(i.client, i.field, i.problem)));
+    const lines = this.issues.map((i) =>
+      i.field === undefined ? i.problem : configMessages.invalidOption(i.client, i.field, i.problem),
+    );
     const first = this.issues[0]!;
     throw new OAuthConfigError(configMessages.invalidOptions(lines), first.client, first.field, this.issues);
   }
@@ -43,7 +45,8 @@ function retryIssues(options: object): ConfigIssue[] {
 
 function mergePolicy(base: TokenPolicy, overrides: OAuthModuleOptions | OAuthClientOptions): TokenPolicy {
   const skewMs = overrides.skewSeconds === undefined ? base.skewMs : overrides.skewSeconds * 1000;
-  const defaultTtlMs = overrides.defaultTtlSeconds === undefined ? base.defaultTtlMs : overrides.defaultTtlSeconds * 1000;
+  const defaultTtlMs =
+    overrides.defaultTtlSeconds === undefined ? base.defaultTtlMs : overrides.defaultTtlSeconds * 1000;
   const retry: RetryOptions = { ...base.retry };
   for (const [key, value] of Object.entries(overrides.retry ?? {})) {
     if (value !== undefined) retry[key as keyof RetryOptions] = value;
@@ -54,7 +57,8 @@ function mergePolicy(base: TokenPolicy, overrides: OAuthModuleOptions | OAuthCli
 function tokenUrlOf(options: OAuthClientOptions, strategy: TokenStrategy): string | ConfigIssue {
   if (options.tokenUrl !== undefined) return options.tokenUrl;
   const base = options.baseUrl ?? strategy.defaultBaseUrl;
-  if (base === undefined) return { field: 'baseUrl', problem: 'or "tokenUrl" is required: this strategy has no default host' };
+  if (base === undefined)
+    return { field: 'baseUrl', problem: 'or "tokenUrl" is required: this strategy has no default host' };
   return joinUrl(base, strategy.tokenPath);
 }
 
@@ -121,7 +125,10 @@ export async function resolveClients(
 function bootWarnings(name: string, options: OAuthClientOptions, strategy: TokenStrategy): string[] {
   const warnings = (strategy.warnings?.(options) ?? []).map((warning) => `OAuth client "${name}": ${warning}`);
   if (normalizeScope(options.scope).length > 0 && strategy.sendsScope === false) {
-    warnings.unshift(`OAuth client "${name}": option "scope" is ignored, the ${strategyName(options.strategy)} token endpoint takes no scope.`);
+    const dialect = strategyName(options.strategy);
+    warnings.unshift(
+      `OAuth client "${name}": option "scope" is ignored, the ${dialect} token endpoint takes no scope.`,
+    );
   }
   return warnings;
 }

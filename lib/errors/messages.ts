@@ -11,11 +11,15 @@ export const configMessages = {
   unknownStrategy: (client: string, builtIns: readonly string[]) =>
     `${quote(client)}: option "strategy" must be one of ${builtIns.join(', ')} or a strategy class.`,
   unresolvableStrategy: (client: string, className: string, reason: string) =>
-    `${quote(client)}: option "strategy" class ${className} could not be created through Nest DI (${reason}). Register it as a provider, or make its dependencies visible to OAuthModule (global modules or forRootAsync({ imports })).`,
+    `${quote(client)}: option "strategy" class ${className} could not be created through Nest DI (${reason}). ` +
+    'Register it as a provider, or make its dependencies visible to OAuthModule ' +
+    '(global modules or forRootAsync({ imports })).',
   noClients: () => `OAuthModule: option "clients" must name at least one client.`,
   /** One line per problem; a single problem reads as it always has. */
   invalidOptions: (problems: readonly string[]) =>
-    problems.length === 1 ? problems[0]! : `OAuthModule options have ${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    problems.length === 1
+      ? problems[0]!
+      : `OAuthModule options have ${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
 };
 
 export function tokenRequestMessage(d: TokenRequestErrorDetails): string {

@@ -84,7 +84,12 @@ export class AttachToMatcher {
       if (same.entry.client !== entry.client) {
         const conflict = this.conflicts.find((c) => c.origin === entry.origin && c.path === entry.path);
         if (conflict) conflict.clients.push(entry.client);
-        else this.conflicts.push({ origin: entry.origin, path: entry.path || '/', clients: [same.entry.client, entry.client] });
+        else
+          this.conflicts.push({
+            origin: entry.origin,
+            path: entry.path || '/',
+            clients: [same.entry.client, entry.client],
+          });
       }
       return;
     }

@@ -44,7 +44,9 @@ class AxiosBearerHook {
     this.targets.clear();
     if (this.requestId === undefined) {
       this.requestId = this.axios.interceptors.request.use((config) => this.onRequest(config));
-      this.responseId = this.axios.interceptors.response.use(undefined, (error: unknown) => this.onResponseError(error));
+      this.responseId = this.axios.interceptors.response.use(undefined, (error: unknown) =>
+        this.onResponseError(error),
+      );
     }
   }
 
@@ -63,7 +65,9 @@ class AxiosBearerHook {
    * Not `async`: with the token cached (the usual case) the config comes back at once, and no
    * promise is made beyond axios's own chain. A token that must be fetched makes it a promise.
    */
-  private onRequest(config: InternalAxiosRequestConfig): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> {
+  private onRequest(
+    config: InternalAxiosRequestConfig,
+  ): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> {
     const option = config.oauth;
     if (option === false || this.participants.length === 0) return config;
     // A header (or `auth`) the caller set is never overwritten, and no token is fetched for it.
@@ -77,7 +81,9 @@ class AxiosBearerHook {
     const cached = chosen.participant.cachedToken(chosen.client, selection.scope);
     if (cached !== undefined) return this.attach(config, target.origin, chosen, selection, cached);
     // Fail closed: if no token can be had, this rejects and the request is never sent.
-    return chosen.participant.getToken(chosen.client, selection.scope).then((token) => this.attach(config, target.origin, chosen, selection, token));
+    return chosen.participant
+      .getToken(chosen.client, selection.scope)
+      .then((token) => this.attach(config, target.origin, chosen, selection, token));
   }
 
   /** The participant that has a client of that name (an explicit `oauth` client), or a typed error. */
@@ -148,12 +154,20 @@ function readOption(option: OAuthRequestOption | undefined): OAuthRequestOptions
   if (typeof option === 'string') return { client: option };
   if (typeof option === 'object' && option !== null) {
     if (option.client !== undefined && typeof option.client !== 'string') {
-      throw new OAuthConfigError(configMessages.invalidOption(undefined, 'oauth.client', 'must be a client name'), undefined, 'oauth');
+      throw new OAuthConfigError(
+        configMessages.invalidOption(undefined, 'oauth.client', 'must be a client name'),
+        undefined,
+        'oauth',
+      );
     }
     return option;
   }
   throw new OAuthConfigError(
-    configMessages.invalidOption(undefined, 'oauth', 'must be a client name, false or { client?, scope?, retryOn401? }'),
+    configMessages.invalidOption(
+      undefined,
+      'oauth',
+      'must be a client name, false or { client?, scope?, retryOn401? }',
+    ),
     undefined,
     'oauth',
   );
@@ -178,7 +192,10 @@ type BeforeRedirect = NonNullable<AxiosRequestConfig['beforeRedirect']>;
  */
 function guardRedirects(
   hook: { isTokenEndpoint(url: URL): boolean },
-  origin: string | undefined, attachment: Attachment, previous: BeforeRedirect | undefined): BeforeRedirect {
+  origin: string | undefined,
+  attachment: Attachment,
+  previous: BeforeRedirect | undefined,
+): BeforeRedirect {
   return (options, responseDetails, requestDetails) => {
     previous?.(options, responseDetails, requestDetails);
     const next = typeof options.href === 'string' ? parseRequestUrl(options.href) : undefined;

@@ -14,5 +14,10 @@ export interface BearerParticipant {
   cachedToken(client: string, scope: string | string[] | undefined): AccessToken | undefined;
   getToken(client: string, scope: string | string[] | undefined): Promise<AccessToken>;
   /** Compare-and-invalidate after a 401: drops `accessToken` only if it is still the cached one. */
-  rejected(client: string, scope: string | string[] | undefined, accessToken: string, willRetry: boolean): Promise<void>;
+  rejected(
+    client: string,
+    scope: string | string[] | undefined,
+    accessToken: string,
+    willRetry: boolean,
+  ): Promise<void>;
 }

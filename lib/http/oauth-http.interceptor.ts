@@ -32,8 +32,10 @@ export class OAuthHttpInterceptor implements BearerParticipant, OnModuleInit, On
 
   onModuleInit(): void {
     for (const conflict of this.matcher.conflicts) {
+      const clients = conflict.clients.map((c) => `"${c}"`).join(', ');
+      const prefix = `${conflict.origin}${conflict.path}`;
       this.logger.warn(
-        `OAuth clients ${conflict.clients.map((c) => `"${c}"`).join(', ')} share the attachTo prefix ${conflict.origin}${conflict.path}; "${conflict.clients[0]}" is used for it`,
+        `OAuth clients ${clients} share the attachTo prefix ${prefix}; "${conflict.clients[0]}" is used for it`,
         LOG_CONTEXT,
       );
     }
@@ -70,9 +72,15 @@ export class OAuthHttpInterceptor implements BearerParticipant, OnModuleInit, On
     return this.tokens.getToken(client, scope === undefined ? undefined : { scope });
   }
 
-  async rejected(client: string, scope: string | string[] | undefined, accessToken: string, willRetry: boolean): Promise<void> {
+  async rejected(
+    client: string,
+    scope: string | string[] | undefined,
+    accessToken: string,
+    willRetry: boolean,
+  ): Promise<void> {
+    const next = willRetry ? 'retrying once with a fresh token' : 'not retried';
     this.logger.warn(
-      `Upstream answered 401 to a call with token ${fingerprint(accessToken)} of OAuth client "${client}"; ${willRetry ? 'retrying once with a fresh token' : 'not retried'}`,
+      `Upstream answered 401 to a call with token ${fingerprint(accessToken)} of OAuth client "${client}"; ${next}`,
       LOG_CONTEXT,
     );
     await this.tokens.invalidate(client, { scope, accessToken });

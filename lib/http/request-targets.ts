@@ -55,7 +55,8 @@ export class RequestTargets {
   private resolve(path: string): RequestTarget {
     const url = parseRequestUrl(path);
     if (url === undefined) return { origin: undefined, excluded: false, matched: undefined };
-    const excluded = url.username !== '' || url.password !== '' || this.participants.some((p) => p.isTokenEndpoint(url));
+    const excluded =
+      url.username !== '' || url.password !== '' || this.participants.some((p) => p.isTokenEndpoint(url));
     let matched: RequestTarget['matched'];
     let longest = -1;
     for (const participant of this.participants) {

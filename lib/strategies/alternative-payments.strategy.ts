@@ -34,7 +34,12 @@ export class AlternativePaymentsStrategy implements TokenStrategy<AlternativePay
     return rawBasicIssues(options, true);
   }
 
-  buildRequest({ options, tokenUrl, clientId, clientSecret }: TokenRequestContext<AlternativePaymentsClientOptions>): TokenHttpRequest {
+  buildRequest({
+    options,
+    tokenUrl,
+    clientId,
+    clientSecret,
+  }: TokenRequestContext<AlternativePaymentsClientOptions>): TokenHttpRequest {
     return {
       method: 'POST',
       url: tokenUrl,

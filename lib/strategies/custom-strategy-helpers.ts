@@ -11,8 +11,13 @@ import type { ProviderError, RawToken, TokenHttpResponse } from './token-strateg
 export { formEncode };
 
 /** `Basic base64(id:secret)`; `rfc6749` form-encodes both first (RFC 6749 §2.3.1). */
-export function basicAuthorization(clientId: string, clientSecret: string, encoding: BasicEncoding = 'rfc6749'): string {
-  const pair = encoding === 'raw' ? `${clientId}:${clientSecret}` : `${formEncode(clientId)}:${formEncode(clientSecret)}`;
+export function basicAuthorization(
+  clientId: string,
+  clientSecret: string,
+  encoding: BasicEncoding = 'rfc6749',
+): string {
+  const pair =
+    encoding === 'raw' ? `${clientId}:${clientSecret}` : `${formEncode(clientId)}:${formEncode(clientSecret)}`;
   return `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
 }
 

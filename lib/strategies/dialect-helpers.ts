@@ -20,12 +20,21 @@ export function scopeString(scope: readonly string[]): string | undefined {
 
 /** The option of every dialect that sends a Basic header. */
 export class BasicEncodingSchema {
-  @IsOptional() @IsIn(['rfc6749', 'raw'], { message: "must be 'rfc6749' or 'raw'" })
+  @IsOptional()
+  @IsIn(['rfc6749', 'raw'], { message: "must be 'rfc6749' or 'raw'" })
   basicEncoding?: string;
 }
 
 /** `basicEncoding: 'raw'` cannot carry a `:` in the client id (it would end the id early). */
-export function rawBasicIssues(options: { clientId: string; basicEncoding?: BasicEncoding }, sendsBasic: boolean): ConfigIssue[] {
+export function rawBasicIssues(
+  options: { clientId: string; basicEncoding?: BasicEncoding },
+  sendsBasic: boolean,
+): ConfigIssue[] {
   if (!sendsBasic || options.basicEncoding !== 'raw' || !options.clientId.includes(':')) return [];
-  return [{ field: 'clientId', problem: "contains ':', which basicEncoding 'raw' cannot send in a Basic header; use 'rfc6749'" }];
+  return [
+    {
+      field: 'clientId',
+      problem: "contains ':', which basicEncoding 'raw' cannot send in a Basic header; use 'rfc6749'",
+    },
+  ];
 }

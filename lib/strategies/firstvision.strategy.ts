@@ -20,7 +20,8 @@ export interface FirstVisionClientOptions extends BaseClientOptions {
 }
 
 class FirstVisionOptionsSchema extends BasicEncodingSchema {
-  @IsOptional() @IsIn(['basic-query', 'json-body'], { message: "must be 'basic-query' or 'json-body'" })
+  @IsOptional()
+  @IsIn(['basic-query', 'json-body'], { message: "must be 'basic-query' or 'json-body'" })
   variant?: string;
 }
 
@@ -33,7 +34,9 @@ function firstProblem(json: unknown): Record<string, unknown> | undefined {
 
 function problemDescription(problem: Record<string, unknown>): string | undefined {
   const params = problem['invalid-params'];
-  const listed = Array.isArray(params) ? params.map((p) => asString(p) ?? asString(asRecord(p)?.reason)).filter(Boolean) : [];
+  const listed = Array.isArray(params)
+    ? params.map((p) => asString(p) ?? asString(asRecord(p)?.reason)).filter(Boolean)
+    : [];
   return listed.length > 0 ? listed.join('; ') : (asString(problem.detail) ?? asString(problem.title));
 }
 
@@ -54,7 +57,10 @@ export class FirstVisionStrategy implements TokenStrategy<FirstVisionClientOptio
     const issues = rawBasicIssues(options, (options.variant ?? 'basic-query') === 'basic-query');
     const scope = options.scope;
     if (scope === undefined || (Array.isArray(scope) && scope.length === 0)) {
-      issues.unshift({ field: 'scope', problem: 'is required: the FirstVision token endpoint issues tokens for a scope only' });
+      issues.unshift({
+        field: 'scope',
+        problem: 'is required: the FirstVision token endpoint issues tokens for a scope only',
+      });
     }
     return issues;
   }
@@ -63,10 +69,21 @@ export class FirstVisionStrategy implements TokenStrategy<FirstVisionClientOptio
     return [options.variant ?? 'basic-query'];
   }
 
-  buildRequest({ options, tokenUrl, clientId, clientSecret, scope }: TokenRequestContext<FirstVisionClientOptions>): TokenHttpRequest {
+  buildRequest({
+    options,
+    tokenUrl,
+    clientId,
+    clientSecret,
+    scope,
+  }: TokenRequestContext<FirstVisionClientOptions>): TokenHttpRequest {
     const scopes = scope.join(' ');
     if (options.variant === 'json-body') {
-      return jsonPost(tokenUrl, { grant_type: 'client_credentials', scope: scopes, client_id: clientId, client_secret: clientSecret });
+      return jsonPost(tokenUrl, {
+        grant_type: 'client_credentials',
+        scope: scopes,
+        client_id: clientId,
+        client_secret: clientSecret,
+      });
     }
     // %20 rather than '+': every server decodes %20 in a query as a space.
     const query = `grant_type=client_credentials&scope=${encodeURIComponent(scopes)}`;
@@ -75,7 +92,10 @@ export class FirstVisionStrategy implements TokenStrategy<FirstVisionClientOptio
     return {
       method: 'POST',
       url: url.toString(),
-      headers: { authorization: basicAuthorization(clientId, clientSecret, options.basicEncoding), accept: 'application/json' },
+      headers: {
+        authorization: basicAuthorization(clientId, clientSecret, options.basicEncoding),
+        accept: 'application/json',
+      },
     };
   }
 

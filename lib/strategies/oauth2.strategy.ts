@@ -21,28 +21,47 @@ export interface OAuth2ClientOptions extends BaseClientOptions {
   extraParams?: Record<string, string>;
 }
 
-const isStringOrStrings = (v: unknown) => typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string'));
+const isStringOrStrings = (v: unknown) =>
+  typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string'));
 
 class OAuth2OptionsSchema extends BasicEncodingSchema {
-  @IsOptional() @IsIn(['client_secret_basic', 'client_secret_post'], { message: "must be 'client_secret_basic' or 'client_secret_post'" })
+  @IsOptional()
+  @IsIn(['client_secret_basic', 'client_secret_post'], {
+    message: "must be 'client_secret_basic' or 'client_secret_post'",
+  })
   authMethod?: string;
 
-  @IsOptional() @IsString({ message: 'must be a string' })
+  @IsOptional()
+  @IsString({ message: 'must be a string' })
   audience?: string;
 
-  @IsOptional() @ValidateBy({ name: 'isResource', validator: { validate: isStringOrStrings } }, { message: 'must be a URI or an array of URIs' })
+  @IsOptional()
+  @ValidateBy(
+    { name: 'isResource', validator: { validate: isStringOrStrings } },
+    { message: 'must be a URI or an array of URIs' },
+  )
   resource?: string | string[];
 
-  @IsOptional() @IsObject({ message: 'must be an object of string values' })
+  @IsOptional()
+  @IsObject({ message: 'must be an object of string values' })
   @ValidateBy(
-    { name: 'stringValues', validator: { validate: (v: object) => Object.values(v ?? {}).every((x) => typeof x === 'string') } },
+    {
+      name: 'stringValues',
+      validator: { validate: (v: object) => Object.values(v ?? {}).every((x) => typeof x === 'string') },
+    },
     { message: 'must be an object of string values' },
   )
   extraParams?: Record<string, string>;
 }
 
 /** Set by the library from other options: an `extraParams` entry of these names is never sent. */
-const RESERVED_PARAMS = new Set(['grant_type', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type']);
+const RESERVED_PARAMS = new Set([
+  'grant_type',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+]);
 
 /** `extraParams` minus what the library sets itself. */
 function sendableExtraParams(options: OAuth2ClientOptions): Record<string, string> {
@@ -61,7 +80,9 @@ export class OAuth2Strategy implements TokenStrategy<OAuth2ClientOptions> {
 
   warnings(options: OAuth2ClientOptions): string[] {
     const extra = Object.keys(options.extraParams ?? {});
-    const overridden = extra.filter((name) => (name === 'audience' || name === 'resource') && options[name] !== undefined);
+    const overridden = extra.filter(
+      (name) => (name === 'audience' || name === 'resource') && options[name] !== undefined,
+    );
     const ignored = extra.filter((name) => RESERVED_PARAMS.has(name));
     return [
       ...overridden.map((name) => `option "extraParams.${name}" is not sent: option "${name}" is set and wins.`),
@@ -73,7 +94,13 @@ export class OAuth2Strategy implements TokenStrategy<OAuth2ClientOptions> {
     return [options.audience, options.resource, options.extraParams];
   }
 
-  buildRequest({ options, tokenUrl, clientId, clientSecret, scope }: TokenRequestContext<OAuth2ClientOptions>): TokenHttpRequest {
+  buildRequest({
+    options,
+    tokenUrl,
+    clientId,
+    clientSecret,
+    scope,
+  }: TokenRequestContext<OAuth2ClientOptions>): TokenHttpRequest {
     const post = options.authMethod === 'client_secret_post';
     // extraParams first; a dedicated option replaces the entry of the same name, an unset one keeps it.
     const form = new URLSearchParams({ grant_type: 'client_credentials', ...sendableExtraParams(options) });

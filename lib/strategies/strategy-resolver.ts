@@ -3,7 +3,12 @@ import { ModuleRef } from '@nestjs/core';
 import { OAuthConfigError } from '../errors/oauth-config.error.js';
 import { configMessages } from '../errors/messages.js';
 import type { OAuthClientOptions } from '../interfaces/client-options.interface.js';
-import { BUILT_IN_STRATEGIES, BUILT_IN_STRATEGY_NAMES, isBuiltInStrategyName, type BuiltInStrategyName } from './built-in-strategies.js';
+import {
+  BUILT_IN_STRATEGIES,
+  BUILT_IN_STRATEGY_NAMES,
+  isBuiltInStrategyName,
+  type BuiltInStrategyName,
+} from './built-in-strategies.js';
 import type { TokenStrategy } from './token-strategy.interface.js';
 
 /**
@@ -40,7 +45,11 @@ export class StrategyResolver {
       return await this.moduleRef.create(strategyClass);
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      throw new OAuthConfigError(configMessages.unresolvableStrategy(client, strategyClass.name, reason), client, 'strategy');
+      throw new OAuthConfigError(
+        configMessages.unresolvableStrategy(client, strategyClass.name, reason),
+        client,
+        'strategy',
+      );
     }
   }
 }

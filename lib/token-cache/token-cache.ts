@@ -48,7 +48,10 @@ export class TokenCache {
   remember(key: CacheKey, stored: StoredToken): boolean {
     if (!isCacheable(stored) || key.credentials !== key.client.credentials) return false;
     this.entries.set(key.id, toCacheEntry(stored, key.client.policy.skewMs));
-    this.logger.debug?.(`Cached token ${fingerprint(stored.token.accessToken)} for OAuth client "${key.client.name}"`, LOG_CONTEXT);
+    this.logger.debug?.(
+      `Cached token ${fingerprint(stored.token.accessToken)} for OAuth client "${key.client.name}"`,
+      LOG_CONTEXT,
+    );
     return true;
   }
 
@@ -107,7 +110,8 @@ export class TokenCache {
 
   /** Any error thrown with a retry hint starts a cooldown for its key. */
   coolDown(key: CacheKey, error: TokenRequestError): void {
-    if (error.retryAfterMs !== undefined) this.cooldowns.set(key.id, { until: this.clock.now() + error.retryAfterMs, error });
+    if (error.retryAfterMs !== undefined)
+      this.cooldowns.set(key.id, { until: this.clock.now() + error.retryAfterMs, error });
   }
 
   /** Another replica invalidated: drop what this process holds (a 401's token only if still cached). */
@@ -124,7 +128,10 @@ export class TokenCache {
     try {
       return await call();
     } catch (error) {
-      this.logger.warn(`Token store ${what} failed (${error instanceof Error ? error.name : 'error'}); continuing without it`, LOG_CONTEXT);
+      this.logger.warn(
+        `Token store ${what} failed (${error instanceof Error ? error.name : 'error'}); continuing without it`,
+        LOG_CONTEXT,
+      );
       return undefined;
     }
   }
@@ -134,4 +141,3 @@ export class TokenCache {
 function isCacheable(stored: StoredToken): boolean {
   return stored.token.expiresAt > stored.obtainedAt;
 }
-

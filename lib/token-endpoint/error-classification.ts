@@ -1,6 +1,6 @@
 import type { OAuthErrorCode } from '../errors/oauth-error-code.js';
 
-/** The code a status implies when the body names none (DESIGN "code mapping"). */
+/** The code a status implies when the body names none (the table in docs/errors.md). */
 export function codeForStatus(status: number): OAuthErrorCode {
   if (status === 401 || status === 403) return 'invalid_client';
   if (status === 429) return 'rate_limited';

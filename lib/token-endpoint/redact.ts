@@ -5,7 +5,7 @@ const REDACTED = '[redacted]';
 const MIN_TOKEN_LENGTH = 20;
 /** Longer runs are never key names; bounds the work spent on each run. */
 const MAX_KEY_LENGTH = 40;
-/** Key names end so (compared in lower case, `_` and `-` skipped): `access_token`, `clientSecret`, `client_assertion`, … */
+/** Key names end so (lower case, `_` and `-` skipped): `access_token`, `clientSecret`, `client_assertion`, … */
 const KEY_ENDINGS = ['token', 'secret', 'password', 'passwd', 'assertion', 'apikey'];
 const SHORTEST_KEY = 5;
 /** Past this many redactions a text is hostile or garbage: the rest of it is dropped unread. */
@@ -27,7 +27,11 @@ const NO_TOKENS: ReadonlySet<string> = new Set();
 const MIN_KNOWN_LENGTH = 8;
 
 /** The forms a secret takes on the wire, plus any token the same response carried. */
-export function sensitiveValues(clientId: string, secret: string, tokens: readonly (string | undefined)[] = []): string[] {
+export function sensitiveValues(
+  clientId: string,
+  secret: string,
+  tokens: readonly (string | undefined)[] = [],
+): string[] {
   const basic = (id: string, s: string) => Buffer.from(`${id}:${s}`).toString('base64');
   const forms = [
     secret,
@@ -43,7 +47,11 @@ export function sensitiveValues(clientId: string, secret: string, tokens: readon
 }
 
 /** First characters of a redacted body, whitespace collapsed, for an error's `bodySnippet`. */
-export function snippet(text: string, sensitive: readonly string[], known: ReadonlySet<string> = NO_TOKENS): string | undefined {
+export function snippet(
+  text: string,
+  sensitive: readonly string[],
+  known: ReadonlySet<string> = NO_TOKENS,
+): string | undefined {
   const max = SNIPPET_LENGTH;
   const clean = redact(text, sensitive, known);
   // Collapse whitespace only as far as the snippet reaches (windows doubling: linear overall).
@@ -228,7 +236,8 @@ const isQuote = (code: number) => code === 0x22 || code === 0x27;
 // bits each into one number: no string is built for the words of a body.
 const TAIL_LETTERS = 6;
 const letterBits = (code: number) => (code | 0x20) - 0x60; // a/A → 1 … z/Z → 26
-const tailOf = (word: string) => [...word.slice(-TAIL_LETTERS)].reduce((tail, c) => (tail << 5) | letterBits(c.charCodeAt(0)), 0);
-/** Each key ending's packed tail, and the bits it fills; 'password' and 'assertion' are told by their last six letters. */
+const tailOf = (word: string) =>
+  Array.from(word.slice(-TAIL_LETTERS)).reduce((tail, c) => (tail << 5) | letterBits(c.charCodeAt(0)), 0);
+/** Each key ending's packed tail and the bits it fills ('password', 'assertion': their last six letters). */
 const KEY_TAILS = Int32Array.from(KEY_ENDINGS, tailOf);
 const KEY_TAIL_MASKS = Int32Array.from(KEY_ENDINGS, (word) => (1 << (5 * Math.min(word.length, TAIL_LETTERS))) - 1);

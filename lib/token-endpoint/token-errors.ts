@@ -4,7 +4,12 @@ import { redact, sensitiveValues } from './redact.js';
 
 /** Why a token is no longer handed out after `app.close()`. */
 export function closedError(client: string, attempts = 0): TokenRequestError {
-  return new TokenRequestError({ client, code: 'network_error', description: 'OAuthModule was closed (application shutdown)', attempts });
+  return new TokenRequestError({
+    client,
+    code: 'network_error',
+    description: 'OAuthModule was closed (application shutdown)',
+    attempts,
+  });
 }
 
 /**
@@ -15,7 +20,12 @@ export function closedError(client: string, attempts = 0): TokenRequestError {
 export function asTokenRequestError(error: unknown, client: string): OAuthError {
   if (error instanceof OAuthError) return error;
   const name = error instanceof Error ? error.name : typeof error;
-  return new TokenRequestError({ client, code: 'invalid_response', description: `unexpected ${name} while getting a token`, attempts: 1 });
+  return new TokenRequestError({
+    client,
+    code: 'invalid_response',
+    description: `unexpected ${name} while getting a token`,
+    attempts: 1,
+  });
 }
 
 /**

@@ -1,18 +1,15 @@
 /**
- * `expires_in` normalisation, per DESIGN: number or numeric string; above 1e12 an absolute epoch in
+ * `expires_in` normalisation (docs/configuration.md): number or numeric string; above 1e12 an absolute epoch in
  * ms, above 1e9 an absolute epoch in s, else seconds from now; a JWT's `exp` caps the result;
  * missing → JWT `exp` → the default TTL; 0 → use once; negative or NaN → invalid; at most one year.
  */
 export type ExpiryResult =
-  | { ok: true; expiresAt: number; source: 'expires_in' | 'jwt' | 'default' }
-  | { ok: false; problem: string };
+  { ok: true; expiresAt: number; source: 'expires_in' | 'jwt' | 'default' } | { ok: false; problem: string };
 
 import { readNumber } from '../common/read-number.js';
 
 /** Longest lifetime kept: `Long.MAX_VALUE` or `1e308` must not become a date JS cannot hold. */
 export const MAX_LIFETIME_MS = 365 * 24 * 60 * 60 * 1000;
-
-export const readExpiresIn = readNumber;
 
 /** The `exp` claim (epoch ms) of a JWT access token, or undefined for an opaque token. */
 export function jwtExpiry(accessToken: string): number | undefined {
@@ -27,8 +24,13 @@ export function jwtExpiry(accessToken: string): number | undefined {
   }
 }
 
-export function computeExpiry(expiresIn: unknown, accessToken: string, now: number, defaultTtlMs: number): ExpiryResult {
-  const value = readExpiresIn(expiresIn);
+export function computeExpiry(
+  expiresIn: unknown,
+  accessToken: string,
+  now: number,
+  defaultTtlMs: number,
+): ExpiryResult {
+  const value = readNumber(expiresIn);
   if (value === 'invalid' || (typeof value === 'number' && value < 0)) {
     return { ok: false, problem: 'expires_in is not a non-negative number' };
   }
@@ -45,6 +47,7 @@ export function computeExpiry(expiresIn: unknown, accessToken: string, now: numb
     if (jwtExp !== undefined && jwtExp < expiresAt) [expiresAt, source] = [jwtExp, 'jwt'];
   }
   expiresAt = Math.floor(Math.min(expiresAt, now + MAX_LIFETIME_MS));
-  if (expiresAt <= now) return { ok: false, problem: 'the token had already expired when it arrived (check the clocks)' };
+  if (expiresAt <= now)
+    return { ok: false, problem: 'the token had already expired when it arrived (check the clocks)' };
   return { ok: true, expiresAt, source };
 }

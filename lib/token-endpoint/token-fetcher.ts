@@ -7,7 +7,11 @@ import { strategyName } from '../common/strategy-name.js';
 import { OAUTH_CLOCK, OAUTH_LOGGER, LOG_CONTEXT } from '../oauth.constants.js';
 import type { StoredToken } from '../stores/token-store.interface.js';
 import { asString } from '../common/values.js';
-import type { TokenHttpRequest, TokenHttpResponse, TokenRequestContext } from '../strategies/token-strategy.interface.js';
+import type {
+  TokenHttpRequest,
+  TokenHttpResponse,
+  TokenRequestContext,
+} from '../strategies/token-strategy.interface.js';
 import { backoffDelay, codeForStatus, isRetryable, parseRetryAfter } from './error-classification.js';
 import { redact, sensitiveValues, snippet } from './redact.js';
 import { closedError, redactedCause } from './token-errors.js';
@@ -35,36 +39,61 @@ export class TokenFetcher {
   /** `closed` aborts the attempt in flight and starts no other (the module is shutting down). */
   async fetch(client: ResolvedClient, scope: readonly string[], closed?: AbortSignal): Promise<StoredToken> {
     const { clientId, clientSecret } = client.credentials;
-    const context: TokenRequestContext = { client: client.name, options: client.options, tokenUrl: client.tokenUrl, clientId, clientSecret, scope };
+    const context: TokenRequestContext = {
+      client: client.name,
+      options: client.options,
+      tokenUrl: client.tokenUrl,
+      clientId,
+      clientSecret,
+      scope,
+    };
     const { retry, timeoutMs } = client.policy;
 
     for (let attempt = 1; ; attempt++) {
-      this.logger.debug?.(`Requesting a token for OAuth client "${client.name}" from ${client.tokenUrl} (attempt ${attempt})`, LOG_CONTEXT);
+      this.logger.debug?.(
+        `Requesting a token for OAuth client "${client.name}" from ${client.tokenUrl} (attempt ${attempt})`,
+        LOG_CONTEXT,
+      );
       const outcome = await this.attempt(client, context, timeoutMs, closed);
       if (closed?.aborted) throw closedError(client.name, attempt);
       if ('token' in outcome) return outcome;
 
       const hint = outcome.retryAfterMs;
       const error = ({ cause, ...failure }: Failure) =>
-        new TokenRequestError({ ...failure, client: client.name, attempts: attempt }, cause === undefined ? undefined : { cause });
+        new TokenRequestError(
+          { ...failure, client: client.name, attempts: attempt },
+          cause === undefined ? undefined : { cause },
+        );
       if (!isRetryable(outcome.code, outcome.status) || attempt >= retry.maxAttempts) throw error(outcome);
       if (hint !== undefined && hint > retry.maxRetryAfterMs) {
         throw error({ ...outcome, code: outcome.code === 'temporarily_unavailable' ? outcome.code : 'rate_limited' });
       }
       const delay = hint ?? backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs);
-      this.logger.warn(`Token request for OAuth client "${client.name}" failed with ${outcome.code}; retrying in ${delay} ms`, LOG_CONTEXT);
+      this.logger.warn(
+        `Token request for OAuth client "${client.name}" failed with ${outcome.code}; retrying in ${delay} ms`,
+        LOG_CONTEXT,
+      );
       await this.clock.sleep(delay, closed);
       if (closed?.aborted) throw closedError(client.name, attempt);
     }
   }
 
-  private async attempt(client: ResolvedClient, context: TokenRequestContext, timeoutMs: number, closed?: AbortSignal): Promise<StoredToken | Failure> {
+  private async attempt(
+    client: ResolvedClient,
+    context: TokenRequestContext,
+    timeoutMs: number,
+    closed?: AbortSignal,
+  ): Promise<StoredToken | Failure> {
     let request: TokenHttpRequest;
     try {
       request = client.strategy.buildRequest(context);
     } catch (error) {
       const cause = redactedCause(error, context);
-      return { code: 'invalid_request', description: `the ${strategyName(client.options.strategy)} strategy could not build a request`, cause };
+      return {
+        code: 'invalid_request',
+        description: `the ${strategyName(client.options.strategy)} strategy could not build a request`,
+        cause,
+      };
     }
     let response: TokenHttpResponse;
     try {
@@ -80,12 +109,18 @@ export class TokenFetcher {
         : this.readFailure(client, context, response, received);
     } catch (error) {
       const cause = redactedCause(error, context);
-      const description = `the ${strategyName(client.options.strategy)} strategy could not read the token endpoint's answer`;
+      const dialect = strategyName(client.options.strategy);
+      const description = `the ${dialect} strategy could not read the token endpoint's answer`;
       return { code: 'invalid_response', status: response.status, description, cause };
     }
   }
 
-  private readToken(client: ResolvedClient, context: TokenRequestContext, response: TokenHttpResponse, now: number): StoredToken | Failure {
+  private readToken(
+    client: ResolvedClient,
+    context: TokenRequestContext,
+    response: TokenHttpResponse,
+    now: number,
+  ): StoredToken | Failure {
     const raw = client.strategy.readToken(response, context);
     const accessToken = typeof raw.accessToken === 'string' ? raw.accessToken.trim() : '';
     if (accessToken.length === 0) {
@@ -97,24 +132,43 @@ export class TokenFetcher {
     const expiry = computeExpiry(raw.expiresIn, accessToken, now, client.policy.defaultTtlMs);
     if (!expiry.ok) return { code: 'invalid_response', status: response.status, description: expiry.problem };
     if (expiry.source === 'default') {
-      this.logger.warn(`OAuth client "${client.name}": the token endpoint sent no expires_in; assuming ${client.policy.defaultTtlMs / 1000} s`, LOG_CONTEXT);
+      this.logger.warn(
+        `OAuth client "${client.name}": the token endpoint sent no expires_in; ` +
+          `assuming ${client.policy.defaultTtlMs / 1000} s`,
+        LOG_CONTEXT,
+      );
     }
     const tokenType = asString(raw.tokenType) ?? 'Bearer';
     const scope = asString(raw.scope);
     this.recent.add(accessToken);
-    this.logger.debug?.(`Got token ${fingerprint(accessToken)} for OAuth client "${client.name}", expires ${new Date(expiry.expiresAt).toISOString()}`, LOG_CONTEXT);
-    return { token: { accessToken, tokenType, expiresAt: expiry.expiresAt, ...(scope === undefined ? {} : { scope }) }, obtainedAt: now };
+    const expires = new Date(expiry.expiresAt).toISOString();
+    this.logger.debug?.(
+      `Got token ${fingerprint(accessToken)} for OAuth client "${client.name}", expires ${expires}`,
+      LOG_CONTEXT,
+    );
+    return {
+      token: { accessToken, tokenType, expiresAt: expiry.expiresAt, ...(scope === undefined ? {} : { scope }) },
+      obtainedAt: now,
+    };
   }
 
-  private readFailure(client: ResolvedClient, context: TokenRequestContext, response: TokenHttpResponse, now: number): Failure {
+  private readFailure(
+    client: ResolvedClient,
+    context: TokenRequestContext,
+    response: TokenHttpResponse,
+    now: number,
+  ): Failure {
     const provider = client.strategy.readError(response, context);
     const carriedToken = client.strategy.readToken(response, context).accessToken;
     const sensitive = sensitiveValues(context.clientId, context.clientSecret, [asString(carriedToken)]);
     const headerHint = parseRetryAfter(response.headers['retry-after'], now);
-    const hints = [headerHint, provider.retryAfterMs].filter((h): h is number => h !== undefined && Number.isFinite(h) && h >= 0);
+    const hints = [headerHint, provider.retryAfterMs].filter(
+      (h): h is number => h !== undefined && Number.isFinite(h) && h >= 0,
+    );
     const ok = response.status >= 200 && response.status < 300;
     // A provider may echo the request into any field it answers with, its code included.
-    const scrub = (text: string | undefined) => (text === undefined ? undefined : redact(text, sensitive, this.recent.all));
+    const scrub = (text: string | undefined) =>
+      text === undefined ? undefined : redact(text, sensitive, this.recent.all);
     return {
       code: provider.code ?? codeForStatus(response.status),
       status: response.status,

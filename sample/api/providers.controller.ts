@@ -1,6 +1,6 @@
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
 import { TokenRequestError, TokenService } from 'nestjs-client-credentials';
-import { fingerprint } from '../fingerprint.js';
+import { fingerprint } from 'nestjs-client-credentials';
 import { Upstreams } from '../upstream/upstreams.js';
 
 /** What `npm run sample -- --serve` exposes, to try with curl. Tokens never leave the app. */

@@ -8,7 +8,10 @@ export interface Progress {
 const WIDTH = 24;
 
 /** A bar redrawn in place on a terminal; elsewhere (pipes, CI, tests) it just waits. */
-export function terminalProgress(out: NodeJS.WritableStream & { isTTY?: boolean }, clock: Required<OAuthClock>): Progress {
+export function terminalProgress(
+  out: NodeJS.WritableStream & { isTTY?: boolean },
+  clock: Required<OAuthClock>,
+): Progress {
   return {
     async wait(ms, label) {
       if (!out.isTTY) return clock.sleep(ms);

@@ -7,6 +7,9 @@ export function describeTokenRequest(request: EmulatorRequest, secret: string): 
   const query = request.url.includes('?') ? `?${request.url.split('?')[1]}` : '';
   const auth = request.headers.authorization ? ` + ${request.headers.authorization.split(' ')[0]} ${HIDDEN}` : '';
   const type = request.headers['content-type']?.split(';')[0] ?? 'no body';
-  const body = request.body === '' ? '(empty body)' : request.body.split(secret).join(HIDDEN).split(encodeURIComponent(secret)).join(HIDDEN);
+  const body =
+    request.body === ''
+      ? '(empty body)'
+      : request.body.split(secret).join(HIDDEN).split(encodeURIComponent(secret)).join(HIDDEN);
   return [`${request.method} ${request.path}`, ...(query ? [decodeURIComponent(query)] : []), `${type}${auth}`, body];
 }

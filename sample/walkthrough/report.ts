@@ -56,6 +56,7 @@ export function formatSummary(steps: readonly StepResult[], style: Style): strin
   const bad = steps.filter((s) => !s.ok).length;
   const skipped = steps.filter((s) => s.skipped).length;
   const ran = steps.length - skipped;
-  const line = bad === 0 ? style.ok(`✔ all ${ran} steps behaved`) : style.bad(`✘ ${bad} of ${ran} steps did not behave`);
+  const line =
+    bad === 0 ? style.ok(`✔ all ${ran} steps behaved`) : style.bad(`✘ ${bad} of ${ran} steps did not behave`);
   return ['', skipped > 0 ? `${line}${style.dim(` (${skipped} skipped: real APIs are not scripted)`)}` : line];
 }

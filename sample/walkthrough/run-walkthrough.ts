@@ -26,9 +26,17 @@ export async function runWalkthrough(options: WalkthroughOptions): Promise<StepR
     formatProviderHeading(api.provider.name, api.provider.label, where, style).forEach(print);
     const steps = emulator
       ? EMULATED_STEPS.map((step) => () => step({ ...options, api, emulator }))
-      : [() => firstTokenFromRealApi(options.tokens, api), async () => skipped('scripted steps', '429, 401 and refresh need the emulator')];
+      : [
+          () => firstTokenFromRealApi(options.tokens, api),
+          async () => skipped('scripted steps', '429, 401 and refresh need the emulator'),
+        ];
     for (const step of steps) {
-      const result = await step().catch((error: unknown) => failed('step', `threw ${error instanceof Error ? error.name : 'an error'}: ${String(error instanceof Error ? error.message : error)}`));
+      const result = await step().catch((error: unknown) =>
+        failed(
+          'step',
+          `threw ${error instanceof Error ? error.name : 'an error'}: ${String(error instanceof Error ? error.message : error)}`,
+        ),
+      );
       results.push(result);
       formatStep(result, style).forEach(print);
     }

@@ -1,7 +1,7 @@
 import { filter, firstValueFrom } from 'rxjs';
 import { TokenRequestError, type OAuthClock, type TokenService } from 'nestjs-client-credentials';
 import type { Emulator } from 'nestjs-client-credentials/testing';
-import { fingerprint as fp } from '../fingerprint.js';
+import { fingerprint as fp } from 'nestjs-client-credentials';
 import type { UpstreamApi } from '../upstream/upstream-api.js';
 import type { Progress } from './progress.js';
 import { describeTokenRequest } from './redact.js';
@@ -37,7 +37,11 @@ export async function concurrentCalls({ tokens, emulator, api }: StepContext): P
   const results = await Promise.all(Array.from({ length: CONCURRENT_CALLS }, () => api.ping()));
   const tokenRequests = emulator.tokenRequests.length - before;
   const ok = results.filter((r) => r.status === 200).length;
-  return check(`${CONCURRENT_CALLS} calls`, ok === CONCURRENT_CALLS && tokenRequests === 1, `${ok} × 200 at once, ${tokenRequests} token request`);
+  return check(
+    `${CONCURRENT_CALLS} calls`,
+    ok === CONCURRENT_CALLS && tokenRequests === 1,
+    `${ok} × 200 at once, ${tokenRequests} token request`,
+  );
 }
 
 /** A short-lived token is replaced in the background while calls keep using it. */
@@ -48,7 +52,10 @@ export async function refreshAhead({ tokens, emulator, api, clock, progress }: S
     const short = await tokens.getToken(name, { forceRefresh: true });
     const renewed = firstValueFrom(tokens.token$(name).pipe(filter((t) => t.accessToken !== short.accessToken)));
     // For a token this short the skew is capped at half its life, so the refresh point is at 37.5%.
-    await progress.wait(0.4 * (short.expiresAt - clock.now()), `${name}: letting a ${SHORT_LIFETIME_SECONDS} s token age`);
+    await progress.wait(
+      0.4 * (short.expiresAt - clock.now()),
+      `${name}: letting a ${SHORT_LIFETIME_SECONDS} s token age`,
+    );
     const before = emulator.resourceRequests.length;
     const call = await api.ping();
     const usedOld = emulator.resourceRequests[before]?.headers.authorization === `Bearer ${short.accessToken}`;
@@ -74,7 +81,11 @@ export async function rateLimited({ tokens, emulator, api, clock }: StepContext)
   await tokens.getToken(api.provider.name, { forceRefresh: true });
   const waited = clock.now() - started;
   const requests = emulator.tokenRequests.length - before;
-  return check('429 hint', requests === 2 && waited >= 900, `429 → waited ${seconds(waited)} as told → token (${requests} requests)`);
+  return check(
+    '429 hint',
+    requests === 2 && waited >= 900,
+    `429 → waited ${seconds(waited)} as told → token (${requests} requests)`,
+  );
 }
 
 /** The provider revokes our token: one 401, one new token, one retry. */
@@ -84,7 +95,11 @@ export async function recover401({ emulator, api }: StepContext): Promise<StepRe
   const result = await api.ping();
   const retried = emulator.resourceRequests.length - calls;
   const fetched = emulator.tokenRequests.length - tokensBefore;
-  return check('401 recovery', result.status === 200 && retried === 2 && fetched === 1, `revoked → 401 → ${fetched} new token, ${retried - 1} retry → ${result.status}`);
+  return check(
+    '401 recovery',
+    result.status === 200 && retried === 2 && fetched === 1,
+    `revoked → 401 → ${fetched} new token, ${retried - 1} retry → ${result.status}`,
+  );
 }
 
 /** A wrong secret is a typed error that says what happened; the right one works again. */
@@ -120,5 +135,10 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined
 export async function firstTokenFromRealApi(tokens: TokenService, api: UpstreamApi): Promise<StepResult> {
   const token = await tokens.getToken(api.provider.name);
   const call = await api.ping();
-  return check('token + call', call.status < 400, `→ ${token.tokenType} ${fp(token.accessToken)}…`, `GET ping → ${call.status}`);
+  return check(
+    'token + call',
+    call.status < 400,
+    `→ ${token.tokenType} ${fp(token.accessToken)}…`,
+    `GET ping → ${call.status}`,
+  );
 }

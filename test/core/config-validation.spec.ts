@@ -5,9 +5,17 @@ import { OAuthConfigError, OAuthModule, type OAuthClientOptions, type OAuthModul
 import { CaptureLogger } from '../support/capture-logger.js';
 
 const SECRET = 'sEcReT-v4lue-93xq';
-const good = { strategy: 'oauth2', tokenUrl: 'https://auth.example.com/oauth/token', clientId: 'id', clientSecret: SECRET } as const;
+const good = {
+  strategy: 'oauth2',
+  tokenUrl: 'https://auth.example.com/oauth/token',
+  clientId: 'id',
+  clientSecret: SECRET,
+} as const;
 
-async function bootError(client: Record<string, unknown>, extra: Partial<OAuthModuleOptions> = {}): Promise<OAuthConfigError> {
+async function bootError(
+  client: Record<string, unknown>,
+  extra: Partial<OAuthModuleOptions> = {},
+): Promise<OAuthConfigError> {
   const options = { logger: false as const, ...extra, clients: { billing: client as unknown as OAuthClientOptions } };
   const error = await Test.createTestingModule({ imports: [OAuthModule.forRoot(options)] })
     .compile()

@@ -33,7 +33,12 @@ class SignedJsonStrategy implements TokenStrategy {
   constructor(private readonly signer: RequestSigner) {}
   buildRequest(ctx: TokenRequestContext): TokenHttpRequest {
     const body = JSON.stringify({ key: ctx.clientId, secret: ctx.clientSecret });
-    return { method: 'POST', url: ctx.tokenUrl, headers: { 'content-type': 'application/json', 'x-signature': this.signer.sign(body) }, body };
+    return {
+      method: 'POST',
+      url: ctx.tokenUrl,
+      headers: { 'content-type': 'application/json', 'x-signature': this.signer.sign(body) },
+      body,
+    };
   }
   readToken(response: TokenHttpResponse): RawToken {
     return readSnakeOrCamelToken(response);

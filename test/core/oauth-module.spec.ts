@@ -2,19 +2,15 @@ import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  OAuthModule,
-  TokenService,
-  type OAuthModuleOptions,
-  type OAuthOptionsFactory,
-} from '../../lib/index.js';
+import { OAuthModule, TokenService, type OAuthModuleOptions, type OAuthOptionsFactory } from '../../lib/index.js';
 import { json, startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 
 let server: RecordingServer;
 let issued = 0;
 beforeAll(async () => {
   server = await startRecordingServer({
-    'POST /oauth/token': (_req, res) => json(res, 200, { access_token: `t${++issued}`, token_type: 'Bearer', expires_in: 3600 }),
+    'POST /oauth/token': (_req, res) =>
+      json(res, 200, { access_token: `t${++issued}`, token_type: 'Bearer', expires_in: 3600 }),
   });
 });
 afterAll(() => server.close());
@@ -30,7 +26,10 @@ const options = (): OAuthModuleOptions => ({
 });
 
 async function compile(imports: unknown[], providers: unknown[] = []): Promise<TestingModule> {
-  const moduleRef = await Test.createTestingModule({ imports: imports as never[], providers: providers as never[] }).compile();
+  const moduleRef = await Test.createTestingModule({
+    imports: imports as never[],
+    providers: providers as never[],
+  }).compile();
   opened.push(moduleRef);
   return moduleRef;
 }
@@ -76,20 +75,27 @@ describe('OAuthModule', () => {
   });
 
   it('forRootAsync with useExisting reuses a provider from imports', async () => {
-    const moduleRef = await compile([OAuthModule.forRootAsync({ imports: [OptionsModule], useExisting: OptionsFactory })]);
+    const moduleRef = await compile([
+      OAuthModule.forRootAsync({ imports: [OptionsModule], useExisting: OptionsFactory }),
+    ]);
     await expect(moduleRef.get(TokenService).getToken('api')).resolves.toMatchObject({ tokenType: 'Bearer' });
   });
 
   it.each([
     ['forRoot', () => OAuthModule.forRoot({ ...options(), isGlobal: true })],
     ['forRootAsync', () => OAuthModule.forRootAsync({ isGlobal: true, useFactory: options })],
-  ])('%s({ isGlobal: true }) makes TokenService injectable in modules that do not import it', async (_name, register) => {
-    const moduleRef = await compile([register(), FeatureModule]);
-    expect(moduleRef.get(NeedsTokens).tokens).toBeInstanceOf(TokenService);
-  });
+  ])(
+    '%s({ isGlobal: true }) makes TokenService injectable in modules that do not import it',
+    async (_name, register) => {
+      const moduleRef = await compile([register(), FeatureModule]);
+      expect(moduleRef.get(NeedsTokens).tokens).toBeInstanceOf(TokenService);
+    },
+  );
 
   it('is not global unless asked', async () => {
-    await expect(compile([OAuthModule.forRootAsync({ useFactory: options }), FeatureModule])).rejects.toThrow(/TokenService/);
+    await expect(compile([OAuthModule.forRootAsync({ useFactory: options }), FeatureModule])).rejects.toThrow(
+      /TokenService/,
+    );
   });
 
   it('two registrations keep separate caches', async () => {

@@ -8,7 +8,8 @@ let app: Booted | undefined;
 beforeAll(async () => {
   server = await startRecordingServer({
     'POST /oauth/token': (_req, res) => json(res, 200, { access_token: 'tok', token_type: 'bearer', expires_in: 60 }),
-    'POST /tenant/oauth/token': (_req, res) => json(res, 200, { access_token: 'tok', token_type: 'bearer', expires_in: 60 }),
+    'POST /tenant/oauth/token': (_req, res) =>
+      json(res, 200, { access_token: 'tok', token_type: 'bearer', expires_in: 60 }),
   });
 });
 afterAll(() => server.close());
@@ -30,9 +31,18 @@ function decodeBasic(request: RecordedRequest, formDecode = true) {
   return { id: decode(pair.slice(0, colon)), secret: decode(pair.slice(colon + 1)) };
 }
 
-async function tokenRequest(options: Partial<OAuth2ClientOptions>, scope?: string | string[]): Promise<RecordedRequest> {
+async function tokenRequest(
+  options: Partial<OAuth2ClientOptions>,
+  scope?: string | string[],
+): Promise<RecordedRequest> {
   app = await bootOAuth({
-    api: { strategy: 'oauth2', baseUrl: server.url, clientId: ID, clientSecret: SECRET, ...options } as OAuth2ClientOptions,
+    api: {
+      strategy: 'oauth2',
+      baseUrl: server.url,
+      clientId: ID,
+      clientSecret: SECRET,
+      ...options,
+    } as OAuth2ClientOptions,
   });
   const before = server.requests.length;
   await app.tokens.getToken('api', scope === undefined ? undefined : { scope });
@@ -85,14 +95,22 @@ describe('oauth2 strategy (RFC 6749 §4.4)', () => {
   });
 
   it('keeps a base path and never doubles slashes', async () => {
-    app = await bootOAuth({ api: { strategy: 'oauth2', baseUrl: `${server.url}/tenant/`, clientId: 'a', clientSecret: 'b' } });
+    app = await bootOAuth({
+      api: { strategy: 'oauth2', baseUrl: `${server.url}/tenant/`, clientId: 'a', clientSecret: 'b' },
+    });
     await app.tokens.getToken('api');
     expect(server.requests.at(-1)!.url).toBe('/tenant/oauth/token');
   });
 
   it('tokenUrl overrides baseUrl', async () => {
     app = await bootOAuth({
-      api: { strategy: 'oauth2', baseUrl: 'https://api.example.com', tokenUrl: `${server.url}/tenant/oauth/token`, clientId: 'a', clientSecret: 'b' },
+      api: {
+        strategy: 'oauth2',
+        baseUrl: 'https://api.example.com',
+        tokenUrl: `${server.url}/tenant/oauth/token`,
+        clientId: 'a',
+        clientSecret: 'b',
+      },
     });
     await app.tokens.getToken('api');
     expect(server.requests.at(-1)!.path).toBe('/tenant/oauth/token');

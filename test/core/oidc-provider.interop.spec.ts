@@ -29,8 +29,22 @@ beforeAll(async () => {
     jwks: { keys: [{ ...signingKey, kid: 'test', use: 'sig', alg: 'RS256' }] as never },
     ttl: { ClientCredentials: 600 },
     clients: [
-      { client_id: 'basic-client', client_secret: 'basic secret:+%', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic' },
-      { client_id: 'post-client', client_secret: 'post-secret', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_post' },
+      {
+        client_id: 'basic-client',
+        client_secret: 'basic secret:+%',
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+      {
+        client_id: 'post-client',
+        client_secret: 'post-secret',
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+        token_endpoint_auth_method: 'client_secret_post',
+      },
     ],
     scopes: ['api:read'],
     features: {
@@ -77,7 +91,10 @@ describe('interop with a real oidc-provider server', () => {
   });
 
   it('client_secret_post gets a token', async () => {
-    app = await bootOAuth({ idp: client({ authMethod: 'client_secret_post', clientId: 'post-client', clientSecret: 'post-secret' }) }, { clock: undefined });
+    app = await bootOAuth(
+      { idp: client({ authMethod: 'client_secret_post', clientId: 'post-client', clientSecret: 'post-secret' }) },
+      { clock: undefined },
+    );
     await expect(app.tokens.getToken('idp')).resolves.toMatchObject({ tokenType: 'Bearer' });
   });
 
@@ -93,7 +110,14 @@ describe('interop with a real oidc-provider server', () => {
 
   it('with resource and client_secret_post', async () => {
     app = await bootOAuth(
-      { idp: client({ resource: RESOURCE, authMethod: 'client_secret_post', clientId: 'post-client', clientSecret: 'post-secret' }) },
+      {
+        idp: client({
+          resource: RESOURCE,
+          authMethod: 'client_secret_post',
+          clientId: 'post-client',
+          clientSecret: 'post-secret',
+        }),
+      },
       { clock: undefined },
     );
     const token = await app.tokens.getToken('idp');

@@ -17,6 +17,7 @@ describe('public API', () => {
       'TokenService',
       'TokenStore',
       'basicAuthorization',
+      'fingerprint',
       'formEncode',
       'readRfc6749Error',
       'readSnakeOrCamelToken',

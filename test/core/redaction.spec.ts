@@ -10,7 +10,13 @@ import { TokenRequestError, type OAuthClientOptions } from '../../lib/index.js';
 import { redact, sensitiveValues, snippet } from '../../lib/token-endpoint/redact.js';
 import { formEncode } from '../../lib/common/form-encode.js';
 import { bootOAuth, flushMicrotasks, type Booted } from '../support/boot.js';
-import { fakeJwt, json, startRecordingServer, type RecordedRequest, type RecordingServer } from '../support/recording-server.js';
+import {
+  fakeJwt,
+  json,
+  startRecordingServer,
+  type RecordedRequest,
+  type RecordingServer,
+} from '../support/recording-server.js';
 
 // Every character that some wire form escapes differently: ':' (Basic), '+' '%' '=' ' ' (forms),
 // '"' and '\' (JSON).
@@ -88,7 +94,12 @@ const DIALECTS: Dialect[] = [
   },
   {
     name: 'oauth2 client_secret_post',
-    options: (url) => ({ strategy: 'oauth2', tokenUrl: `${url}/oauth/token`, authMethod: 'client_secret_post', ...credentials }),
+    options: (url) => ({
+      strategy: 'oauth2',
+      tokenUrl: `${url}/oauth/token`,
+      authMethod: 'client_secret_post',
+      ...credentials,
+    }),
     status: 400,
     errorBodies: (text) => [{ error: text, error_description: text }],
   },
@@ -102,7 +113,9 @@ const DIALECTS: Dialect[] = [
     name: 'palisade',
     options: (url) => ({ strategy: 'palisade', baseUrl: url, ...credentials }),
     status: 401,
-    errorBodies: (text) => [{ code: text, message: text, details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: text }] }],
+    errorBodies: (text) => [
+      { code: text, message: text, details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: text }] },
+    ],
   },
   {
     name: 'firstvision basic-query',
@@ -116,7 +129,13 @@ const DIALECTS: Dialect[] = [
   },
   {
     name: 'firstvision json-body',
-    options: (url) => ({ strategy: 'firstvision', variant: 'json-body', baseUrl: url, scope: 'accounts:read', ...credentials }),
+    options: (url) => ({
+      strategy: 'firstvision',
+      variant: 'json-body',
+      baseUrl: url,
+      scope: 'accounts:read',
+      ...credentials,
+    }),
     status: 401,
     errorBodies: (text) => [[{ errorCode: text, detail: text, title: text }]],
   },
@@ -191,7 +210,10 @@ async function failure(booted: Booted, responder: Responder): Promise<TokenReque
 }
 
 async function boot(dialect: Dialect): Promise<Booted> {
-  app = await bootOAuth({ api: dialect.options(server.url) }, { retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 } });
+  app = await bootOAuth(
+    { api: dialect.options(server.url) },
+    { retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 } },
+  );
   return app;
 }
 
@@ -199,7 +221,9 @@ describe.each(DIALECTS)('redaction: $name', (dialect) => {
   it('a provider echoing the request into every error field (code, message, description) leaks nothing', async () => {
     const booted = await boot(dialect);
     for (const index of dialect.errorBodies('').keys()) {
-      const error = await failure(booted, (req, res) => json(res, dialect.status, dialect.errorBodies(`you sent: ${echoAll(req)}`)[index]));
+      const error = await failure(booted, (req, res) =>
+        json(res, dialect.status, dialect.errorBodies(`you sent: ${echoAll(req)}`)[index]),
+      );
       // The echo did reach the error, redacted: the test does not pass on an empty error.
       expect(error.description).toContain('you sent:');
       if (index === 0) expect(error.providerCode).toContain('you sent:');
@@ -209,30 +233,44 @@ describe.each(DIALECTS)('redaction: $name', (dialect) => {
     expectClean(booted.logger.text(), 'log');
   });
 
-  it.each(Object.keys(ECHO_ITEMS))('the echoed %s inside a 2xx JSON error body stays out of the body snippet', async (name) => {
-    const booted = await boot(dialect);
-    const error = await failure(booted, (req, res) => json(res, 200, dialect.errorBodies(`echo ${ECHO_ITEMS[name]!(req) ?? 'nothing'}`)[0]));
-    expect(error.bodySnippet).toContain('echo');
-    expectClean(booted.logger.text(), 'log');
-  });
+  it.each(Object.keys(ECHO_ITEMS))(
+    'the echoed %s inside a 2xx JSON error body stays out of the body snippet',
+    async (name) => {
+      const booted = await boot(dialect);
+      const error = await failure(booted, (req, res) =>
+        json(res, 200, dialect.errorBodies(`echo ${ECHO_ITEMS[name]!(req) ?? 'nothing'}`)[0]),
+      );
+      expect(error.bodySnippet).toContain('echo');
+      expectClean(booted.logger.text(), 'log');
+    },
+  );
 
-  it.each(Object.entries(UNPARSED_SHAPES))('every echoed form inside a %s body stays out of the body snippet', async (_shape, shape) => {
-    const booted = await boot(dialect);
-    for (const item of Object.values(ECHO_ITEMS)) {
-      const error = await failure(booted, (req, res) => res.writeHead(dialect.status, { 'content-type': 'text/plain' }).end(shape(item(req) ?? 'nothing')));
-      expect(error.bodySnippet).toBeDefined();
-    }
-    expectClean(booted.logger.text(), 'log');
-  });
+  it.each(Object.entries(UNPARSED_SHAPES))(
+    'every echoed form inside a %s body stays out of the body snippet',
+    async (_shape, shape) => {
+      const booted = await boot(dialect);
+      for (const item of Object.values(ECHO_ITEMS)) {
+        const error = await failure(booted, (req, res) =>
+          res.writeHead(dialect.status, { 'content-type': 'text/plain' }).end(shape(item(req) ?? 'nothing')),
+        );
+        expect(error.bodySnippet).toBeDefined();
+      }
+      expectClean(booted.logger.text(), 'log');
+    },
+  );
 
   it('a token in a body that could not be parsed (XML, Python dict, HTML, query string) stays out', async () => {
     const booted = await boot(dialect);
     for (const body of TOKEN_BODIES) {
-      const error = await failure(booted, (_req, res) => res.writeHead(dialect.status, { 'content-type': 'text/html' }).end(body));
+      const error = await failure(booted, (_req, res) =>
+        res.writeHead(dialect.status, { 'content-type': 'text/html' }).end(body),
+      );
       expect(error.bodySnippet).toContain('[redacted]');
     }
     for (const body of TOKEN_BODIES) {
-      const error = await failure(booted, (_req, res) => res.writeHead(200, { 'content-type': 'application/xml' }).end(body));
+      const error = await failure(booted, (_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/xml' }).end(body),
+      );
       expect(error.code).toBe('invalid_response');
     }
     expectClean(booted.logger.text(), 'log');
@@ -268,13 +306,23 @@ describe('redact()', () => {
 
   it('redacts JWT-shaped and long mixed runs wherever they stand', () => {
     expect(redact(`jwt ${JWT}.`, [])).toBe('jwt [redacted]');
-    expect(redact(`opaque ${OPAQUE}, base64 dGhpcyBpcyBhIHRva2VuIHZhbHVlIDEyMw==`, [])).toBe('opaque [redacted], base64 [redacted]==');
+    expect(redact(`opaque ${OPAQUE}, base64 dGhpcyBpcyBhIHRva2VuIHZhbHVlIDEyMw==`, [])).toBe(
+      'opaque [redacted], base64 [redacted]==',
+    );
     expect(redact('path \\/a1b2c3d4e5f6a7b8c9d0e1f2\\/ end', [])).toBe('path [redacted] end');
   });
 
   it('keeps prose, HTML, provider codes and short words readable', () => {
-    const page = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The server is temporarily unable to service your request; token requests will work again soon.</p></body></html>';
-    for (const text of [page, 'idempotency_conflict', '240101', 'Invalid client credentials or scope', 'token expired at 2026-01-01T00:00:00Z (request 42)', 'Bearer realm="api"']) {
+    const page =
+      '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The server is temporarily unable to service your request; token requests will work again soon.</p></body></html>';
+    for (const text of [
+      page,
+      'idempotency_conflict',
+      '240101',
+      'Invalid client credentials or scope',
+      'token expired at 2026-01-01T00:00:00Z (request 42)',
+      'Bearer realm="api"',
+    ]) {
       expect(redact(text, sensitive)).toBe(text);
     }
     expect(snippet(`  <p>Maintenance\n\n  until 10:00</p>  `, sensitive)).toBe('<p>Maintenance until 10:00</p>');
@@ -327,7 +375,8 @@ describe('redaction of a 1 MiB hostile body does not block the event loop', () =
     const delay = monitorEventLoopDelay({ resolution: 1 });
     for (const answer of [
       (res: ServerResponse) => res.writeHead(400, { 'content-type': 'text/plain' }).end(body),
-      (res: ServerResponse) => json(res, 400, { error: body.slice(0, MIB / 3), error_description: body.slice(0, MIB / 3) }),
+      (res: ServerResponse) =>
+        json(res, 400, { error: body.slice(0, MIB / 3), error_description: body.slice(0, MIB / 3) }),
     ]) {
       respond = (_req, res) => answer(res);
       delay.enable();
@@ -348,22 +397,35 @@ describe("another client's current token", () => {
     tokens = await startRecordingServer({
       'POST /good/token': (_req, res) => json(res, 200, { access_token: OTHER_TOKEN, expires_in: 3600 }),
       'POST /echo/token': (_req, res) =>
-        json(res, 400, { error: 'invalid_request', error_description: `you sent ${OTHER_TOKEN}, expected it elsewhere` }),
-      'POST /html/token': (_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end(`<p>last seen: ${OTHER_TOKEN}.</p>`),
+        json(res, 400, {
+          error: 'invalid_request',
+          error_description: `you sent ${OTHER_TOKEN}, expected it elsewhere`,
+        }),
+      'POST /html/token': (_req, res) =>
+        void res.writeHead(200, { 'content-type': 'text/html' }).end(`<p>last seen: ${OTHER_TOKEN}.</p>`),
     });
   });
   afterAll(() => tokens.close());
   afterEach(() => app?.close());
 
   it('is redacted from what any client reports', async () => {
-    const client = (path: string): OAuthClientOptions => ({ strategy: 'oauth2', tokenUrl: `${tokens.url}${path}`, clientId: 'c', clientSecret: 'client-secret-9' });
-    app = await bootOAuth({ good: client('/good/token'), echo: client('/echo/token'), html: client('/html/token') }, { retry: { maxAttempts: 1 } });
+    const client = (path: string): OAuthClientOptions => ({
+      strategy: 'oauth2',
+      tokenUrl: `${tokens.url}${path}`,
+      clientId: 'c',
+      clientSecret: 'client-secret-9',
+    });
+    app = await bootOAuth(
+      { good: client('/good/token'), echo: client('/echo/token'), html: client('/html/token') },
+      { retry: { maxAttempts: 1 } },
+    );
     expect((await app.tokens.getToken('good')).accessToken).toBe(OTHER_TOKEN);
 
     const echoed = (await app.tokens.getToken('echo').catch((e: unknown) => e)) as TokenRequestError;
     expect(echoed.description).toBe('you sent [redacted], expected it elsewhere');
     const html = (await app.tokens.getToken('html').catch((e: unknown) => e)) as TokenRequestError;
     expect(html.bodySnippet).toBe('<p>last seen: [redacted].</p>');
-    for (const text of [inspect(echoed, { depth: 10 }), inspect(html, { depth: 10 }), app.logger.text()]) expect(text).not.toContain(OTHER_TOKEN);
+    for (const text of [inspect(echoed, { depth: 10 }), inspect(html, { depth: 10 }), app.logger.text()])
+      expect(text).not.toContain(OTHER_TOKEN);
   });
 });

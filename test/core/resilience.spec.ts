@@ -32,8 +32,10 @@ async function failure(a: Booted): Promise<TokenRequestError> {
   expect(error).toBeInstanceOf(TokenRequestError);
   return error as TokenRequestError;
 }
-const status = (code: number, body: unknown = {}, headers: Record<string, string> = {}) => (res: ServerResponse) =>
-  json(res, code, body, headers);
+const status =
+  (code: number, body: unknown = {}, headers: Record<string, string> = {}) =>
+  (res: ServerResponse) =>
+    json(res, code, body, headers);
 
 describe('retries', () => {
   it('retries 5xx with exponential backoff and full jitter, then succeeds', async () => {
@@ -113,7 +115,13 @@ describe('retry hints', () => {
     await failure(a);
     a.clock.advance(10_000);
     const fast = await failure(a);
-    expect(fast).toMatchObject({ code: 'rate_limited', status: 429, providerCode: 'slow_down', attempts: 0, retryAfterMs: 20_000 });
+    expect(fast).toMatchObject({
+      code: 'rate_limited',
+      status: 429,
+      providerCode: 'slow_down',
+      attempts: 0,
+      retryAfterMs: 20_000,
+    });
     expect(server.requests).toHaveLength(1);
     a.clock.advance(20_000);
     await expect(a.tokens.getToken('api')).resolves.toMatchObject({ accessToken: 'fresh' });

@@ -16,7 +16,8 @@ beforeEach(async () => {
 });
 afterEach(() => app.close());
 
-const token = (fields: Record<string, unknown>) => (res: ServerResponse) => json(res, 200, { access_token: 'opaque', token_type: 'Bearer', ...fields });
+const token = (fields: Record<string, unknown>) => (res: ServerResponse) =>
+  json(res, 200, { access_token: 'opaque', token_type: 'Bearer', ...fields });
 const nowSeconds = () => Math.floor(app.clock.now() / 1000);
 
 async function failure(): Promise<TokenRequestError> {
@@ -107,14 +108,16 @@ describe('bodies that are not a token', () => {
   });
 
   it('an HTML page served with status 200 is invalid_response with a snippet', async () => {
-    respond = (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('<html><body><h1>Maintenance</h1></body></html>');
+    respond = (res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end('<html><body><h1>Maintenance</h1></body></html>');
     const error = await failure();
     expect(error.code).toBe('invalid_response');
     expect(error.bodySnippet).toContain('Maintenance');
   });
 
   it('an HTML error page keeps the status code mapping and a snippet', async () => {
-    respond = (res) => res.writeHead(403, { 'content-type': 'text/html' }).end('<html><title>Forbidden by WAF</title></html>');
+    respond = (res) =>
+      res.writeHead(403, { 'content-type': 'text/html' }).end('<html><title>Forbidden by WAF</title></html>');
     const error = await failure();
     expect(error).toMatchObject({ code: 'invalid_client', status: 403 });
     expect(error.bodySnippet).toContain('Forbidden by WAF');

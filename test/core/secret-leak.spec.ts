@@ -54,13 +54,43 @@ const echoWithToken = `${echo}, token ${TOKEN}`;
 
 describe('no secret or token in any error, stack, JSON or log line', () => {
   it.each<[string, (res: ServerResponse) => void]>([
-    ['401 echoing credentials in error_description', (res) => json(res, 401, { error: 'invalid_client', error_description: echo })],
-    ['HTML error page echoing credentials', (res) => res.writeHead(500, { 'content-type': 'text/html' }).end(`<html>${echo}</html>`)],
-    ['2xx with an error body and a token', (res) => json(res, 200, { error: 'server_error', error_description: echoWithToken, access_token: TOKEN, expires_in: 'never' })],
-    ['2xx token with a bad expires_in', (res) => json(res, 200, { access_token: TOKEN, expires_in: -1, note: echoWithToken })],
+    [
+      '401 echoing credentials in error_description',
+      (res) => json(res, 401, { error: 'invalid_client', error_description: echo }),
+    ],
+    [
+      'HTML error page echoing credentials',
+      (res) => res.writeHead(500, { 'content-type': 'text/html' }).end(`<html>${echo}</html>`),
+    ],
+    [
+      '2xx with an error body and a token',
+      (res) =>
+        json(res, 200, {
+          error: 'server_error',
+          error_description: echoWithToken,
+          access_token: TOKEN,
+          expires_in: 'never',
+        }),
+    ],
+    [
+      '2xx token with a bad expires_in',
+      (res) => json(res, 200, { access_token: TOKEN, expires_in: -1, note: echoWithToken }),
+    ],
     ['2xx JWT already expired', (res) => json(res, 200, { access_token: JWT, expires_in: 60 })],
-    ['2xx non-JSON body echoing credentials', (res) => res.writeHead(200).end(`access_token=${TOKEN}&secret=${SECRET}`)],
-    ['429 with a long Retry-After and an echo', (res) => json(res, 429, { error: 'slow_down', error_description: echoWithToken, accessToken: TOKEN }, { 'retry-after': '60' })],
+    [
+      '2xx non-JSON body echoing credentials',
+      (res) => res.writeHead(200).end(`access_token=${TOKEN}&secret=${SECRET}`),
+    ],
+    [
+      '429 with a long Retry-After and an echo',
+      (res) =>
+        json(
+          res,
+          429,
+          { error: 'slow_down', error_description: echoWithToken, accessToken: TOKEN },
+          { 'retry-after': '60' },
+        ),
+    ],
     ['provider-specific non-RFC error echoing', (res) => json(res, 403, { message: echo, code: echo })],
   ])('%s', async (_case, handler) => {
     respond = handler;
@@ -101,7 +131,9 @@ describe('no secret or token in any error, stack, JSON or log line', () => {
     ['a raw Basic with a colon', { clientId: 'a:b', basicEncoding: 'raw' }],
   ])('boot errors: %s', async (_case, options) => {
     const logger = new CaptureLogger();
-    const error = await Test.createTestingModule({ imports: [OAuthModule.forRoot({ logger, clients: { api: client(options) } })] })
+    const error = await Test.createTestingModule({
+      imports: [OAuthModule.forRoot({ logger, clients: { api: client(options) } })],
+    })
       .compile()
       .catch((e: unknown) => e);
     expectCleanError(error);

@@ -12,7 +12,7 @@ import { json, startRecordingServer, type RecordingServer } from '../support/rec
 import { bootHttp, startUpstream, type UpstreamServer } from '../http/http-support.js';
 
 /**
- * DESIGN "Rulings": `app.close()` cancels the module's work. Token requests in flight are aborted,
+ * `app.close()` cancels the module's work. Token requests in flight are aborted,
  * no retry or refresh starts after close, and calls still waiting on a token reject without being sent.
  */
 const { track } = closeAfterEach();
@@ -28,7 +28,14 @@ async function startServers(tokenHandler: (res: ServerResponse) => void) {
 }
 
 const client = (extra: Partial<OAuthClientOptions> = {}) =>
-  ({ strategy: 'oauth2', tokenUrl: `${tokens.url}/oauth/token`, clientId: 'id', clientSecret: 'secret', attachTo: [api.url], ...extra }) as OAuthClientOptions;
+  ({
+    strategy: 'oauth2',
+    tokenUrl: `${tokens.url}/oauth/token`,
+    clientId: 'id',
+    clientSecret: 'secret',
+    attachTo: [api.url],
+    ...extra,
+  }) as OAuthClientOptions;
 
 /** Settles once the token endpoint has received `count` requests. */
 function tokenRequests(count: number): Promise<void> {
@@ -91,7 +98,9 @@ describe('app.close()', () => {
     app.clock.set(first.expiresAt - 41_000); // past the refresh-ahead point
     const error = await app.tokens.getToken('api').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenRequestError);
-    const streamed = await new Promise((resolve) => app.tokens.token$('api').subscribe({ next: resolve, error: resolve }));
+    const streamed = await new Promise((resolve) =>
+      app.tokens.token$('api').subscribe({ next: resolve, error: resolve }),
+    );
     expect(streamed).toBeInstanceOf(TokenRequestError);
     await flushMicrotasks();
     expect(tokens.requests).toHaveLength(1);

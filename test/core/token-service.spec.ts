@@ -10,7 +10,12 @@ let server: RecordingServer;
 let issued = 0;
 let respond: (req: RecordedRequest, res: ServerResponse) => void | Promise<void>;
 const tokenFor = (req: RecordedRequest, res: ServerResponse, expiresIn = 3600) =>
-  json(res, 200, { access_token: `token-${++issued}`, token_type: 'Bearer', expires_in: expiresIn, scope: new URLSearchParams(req.body).get('scope') ?? undefined });
+  json(res, 200, {
+    access_token: `token-${++issued}`,
+    token_type: 'Bearer',
+    expires_in: expiresIn,
+    scope: new URLSearchParams(req.body).get('scope') ?? undefined,
+  });
 
 /** Token requests are answered only after the returned function is called. */
 function holdTokenEndpoint(): () => void {
@@ -38,7 +43,9 @@ afterAll(() => server.close());
 beforeEach(async () => {
   respond = tokenFor;
   server.requests.length = 0;
-  app = await bootOAuth({ api: { strategy: 'oauth2', baseUrl: server.url, clientId: 'id', clientSecret: 'pw-1', scope: 'read' } });
+  app = await bootOAuth({
+    api: { strategy: 'oauth2', baseUrl: server.url, clientId: 'id', clientSecret: 'pw-1', scope: 'read' },
+  });
 });
 afterEach(() => app.close());
 
@@ -219,6 +226,12 @@ describe('errors', () => {
     respond = (_req, res) => json(res, 401, { error: 'invalid_client', error_description: 'bad secret' });
     const error = (await app.tokens.getToken('api').catch((e: unknown) => e)) as TokenRequestError;
     expect(error).toBeInstanceOf(TokenRequestError);
-    expect(error).toMatchObject({ client: 'api', status: 401, code: 'invalid_client', description: 'bad secret', attempts: 1 });
+    expect(error).toMatchObject({
+      client: 'api',
+      status: 401,
+      code: 'invalid_client',
+      description: 'bad secret',
+      attempts: 1,
+    });
   });
 });

@@ -10,7 +10,9 @@ import { Test } from '@nestjs/testing';
 const { LIB_DIR, SCENARIO } = process.env;
 const lib = await import(pathToFileURL(join(LIB_DIR, 'index.js')).href);
 
-const server = createServer((_req, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_client"}'));
+const server = createServer((_req, res) =>
+  res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_client"}'),
+);
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const tokenUrl = `http://127.0.0.1:${server.address().port}/oauth/token`;
 if (SCENARIO === 'outage') await new Promise((resolve) => server.close(resolve));
@@ -27,7 +29,9 @@ const moduleRef = await Test.createTestingModule({
 await moduleRef.init();
 const tokens = moduleRef.get(lib.TokenService);
 
-const error = await new Promise((resolve) => tokens.token$('c').subscribe({ next: () => resolve(undefined), error: resolve }));
+const error = await new Promise((resolve) =>
+  tokens.token$('c').subscribe({ next: () => resolve(undefined), error: resolve }),
+);
 // An unhandled rejection is reported once the microtask queue drains: give it several turns.
 for (let turn = 0; turn < 10; turn++) await new Promise((resolve) => setImmediate(resolve));
 

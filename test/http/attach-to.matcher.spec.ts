@@ -4,7 +4,11 @@ import { AttachToMatcher, parseRequestUrl } from '../../lib/http/attach-to.match
 const matcher = new AttachToMatcher([
   { name: 'api', attachTo: ['https://api.example.com'], tokenUrl: 'https://auth.example.com/oauth/token' },
   { name: 'v2', attachTo: ['https://api.example.com/v2/'], tokenUrl: 'https://auth.example.com/oauth/token' },
-  { name: 'sandbox', attachTo: ['https://sandbox.example.com:8443/sandbox'], tokenUrl: 'https://sandbox.example.com:8443/sandbox/oauth/token' },
+  {
+    name: 'sandbox',
+    attachTo: ['https://sandbox.example.com:8443/sandbox'],
+    tokenUrl: 'https://sandbox.example.com:8443/sandbox/oauth/token',
+  },
   { name: 'idn', attachTo: ['https://bücher.example/'], tokenUrl: 'https://bücher.example/token' },
 ]);
 

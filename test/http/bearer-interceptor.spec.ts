@@ -8,7 +8,15 @@ import { lastValueFrom } from 'rxjs';
 import { OAuthConfigError, TokenRequestError, TokenService, type OAuthClientOptions } from '../../lib/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
 import { json, startRecordingServer, type RecordingServer } from '../support/recording-server.js';
-import { bootHttp, oauth2Client, startTokenServer, startUpstream, type HttpApp, type TokenServer, type UpstreamServer } from './http-support.js';
+import {
+  bootHttp,
+  oauth2Client,
+  startTokenServer,
+  startUpstream,
+  type HttpApp,
+  type TokenServer,
+  type UpstreamServer,
+} from './http-support.js';
 
 type Echo = { method: string; path: string; body: string; authorization: string | null };
 
@@ -36,7 +44,10 @@ function clients(extra: Record<string, OAuthClientOptions> = {}): Record<string,
   };
 }
 
-async function boot(options: Parameters<typeof bootHttp>[1] = {}, extraClients: Record<string, OAuthClientOptions> = {}) {
+async function boot(
+  options: Parameters<typeof bootHttp>[1] = {},
+  extraClients: Record<string, OAuthClientOptions> = {},
+) {
   const app: HttpApp = track(await bootHttp(clients(extraClients), options));
   return { app, http: app.moduleRef.get(HttpService) };
 }
@@ -72,9 +83,12 @@ describe('which requests get a token', () => {
   });
 
   it('keeps the token off another port of the same host and off another scheme', async () => {
-    const { http } = await boot({}, {
-      secure: oauth2Client(alphaTokens, { attachTo: [foreign.url.replace('http:', 'https:')] }),
-    });
+    const { http } = await boot(
+      {},
+      {
+        secure: oauth2Client(alphaTokens, { attachTo: [foreign.url.replace('http:', 'https:')] }),
+      },
+    );
     await get(http, `${foreign.url}/items`); // http, the entry is https
     expect(foreign.authorizations()).toEqual([undefined]);
     expect(alphaApi.url.split(':')[1]).toBe(foreign.url.split(':')[1]); // same host, different port
@@ -124,7 +138,9 @@ describe('per-request selection', () => {
 
   it('{ oauth: { scope } } keeps the attachTo match and asks for that scope', async () => {
     const { http } = await boot();
-    expect((await get(http, `${alphaApi.url}/items`, { oauth: { scope: ['b', 'a'] } })).authorization).toBe('Bearer alpha-1');
+    expect((await get(http, `${alphaApi.url}/items`, { oauth: { scope: ['b', 'a'] } })).authorization).toBe(
+      'Bearer alpha-1',
+    );
     expect(new URLSearchParams(alphaTokens.requests[0]!.body).get('scope')).toBe('a b');
     // A different scope is a different token.
     expect((await get(http, `${alphaApi.url}/items`)).authorization).toBe('Bearer alpha-2');
@@ -155,10 +171,13 @@ describe('per-request selection', () => {
 describe('headers that are not ours', () => {
   it('never overwrites an Authorization header the caller set, and fetches no token for it', async () => {
     const { http } = await boot();
-    expect((await get(http, `${alphaApi.url}/items`, { headers: { authorization: 'Bearer mine' } })).authorization).toBe('Bearer mine');
-    expect((await get(http, `${alphaApi.url}/items`, { headers: { Authorization: 'Basic eDp5' }, oauth: 'alpha' })).authorization).toBe(
-      'Basic eDp5',
-    );
+    expect(
+      (await get(http, `${alphaApi.url}/items`, { headers: { authorization: 'Bearer mine' } })).authorization,
+    ).toBe('Bearer mine');
+    expect(
+      (await get(http, `${alphaApi.url}/items`, { headers: { Authorization: 'Basic eDp5' }, oauth: 'alpha' }))
+        .authorization,
+    ).toBe('Basic eDp5');
     expect((await get(http, `${alphaApi.url}/items`, { auth: { username: 'u', password: 'p' } })).authorization).toBe(
       `Basic ${Buffer.from('u:p').toString('base64')}`,
     );
@@ -202,7 +221,9 @@ describe('redirects', () => {
   it('a 302 to another origin does not carry the token; a same-origin redirect does', async () => {
     redirector.route('GET /away', redirectTo(`${foreign.url}/items`));
     redirector.route('GET /home', redirectTo('/landing'));
-    redirector.route('GET /landing', (req, res) => json(res, 200, { authorization: req.headers.authorization ?? null }));
+    redirector.route('GET /landing', (req, res) =>
+      json(res, 200, { authorization: req.headers.authorization ?? null }),
+    );
     const { http } = await boot({}, { redir: oauth2Client(alphaTokens, { attachTo: [redirector.url] }) });
 
     expect((await get(http, `${redirector.url}/away`)).path).toBe('/items');
@@ -219,9 +240,15 @@ describe('redirects', () => {
       http.get<Echo>(`${alphaApi.url}/items`, { beforeRedirect: (options) => void seen.push(String(options.href)) }),
     );
     const beforeRedirect = response.config.beforeRedirect!;
-    const details = [{ headers: {}, statusCode: 302 }, { headers: {}, url: '', method: 'GET' }] as const;
+    const details = [
+      { headers: {}, statusCode: 302 },
+      { headers: {}, url: '', method: 'GET' },
+    ] as const;
 
-    const sub = { href: `${alphaApi.url.replace('127.0.0.1', 'sub.127.0.0.1')}/x`, headers: { Authorization: 'Bearer alpha-1', accept: '*/*' } };
+    const sub = {
+      href: `${alphaApi.url.replace('127.0.0.1', 'sub.127.0.0.1')}/x`,
+      headers: { Authorization: 'Bearer alpha-1', accept: '*/*' },
+    };
     beforeRedirect(sub, ...details);
     expect(sub.headers).toEqual({ accept: '*/*' });
 
@@ -248,7 +275,11 @@ describe('redirects: whose 401, and never to a token endpoint', () => {
       expect(isAxiosError(error) && error.response?.status).toBe(401);
     }
     expect(alphaTokens.count).toBe(1);
-    expect(redirector.requests.map((r) => r.headers.authorization)).toEqual(['Bearer alpha-1', 'Bearer alpha-1', 'Bearer alpha-1']);
+    expect(redirector.requests.map((r) => r.headers.authorization)).toEqual([
+      'Bearer alpha-1',
+      'Bearer alpha-1',
+      'Bearer alpha-1',
+    ]);
     expect(refusing.authorizations()).toEqual([undefined, undefined, undefined]);
   });
 
@@ -256,7 +287,9 @@ describe('redirects: whose 401, and never to a token endpoint', () => {
     let refused = 0;
     redirector.route('GET /moved', (_req, res) => void res.writeHead(307, { location: '/here' }).end());
     redirector.route('GET /here', (req, res) =>
-      req.headers.authorization === 'Bearer alpha-1' && ++refused ? json(res, 401, {}) : json(res, 200, { authorization: req.headers.authorization ?? null }),
+      req.headers.authorization === 'Bearer alpha-1' && ++refused
+        ? json(res, 401, {})
+        : json(res, 200, { authorization: req.headers.authorization ?? null }),
     );
     const { http } = await boot({}, { redir: oauth2Client(alphaTokens, { attachTo: [redirector.url] }) });
     expect((await get(http, `${redirector.url}/moved`)).authorization).toBe('Bearer alpha-2');
@@ -266,10 +299,17 @@ describe('redirects: whose 401, and never to a token endpoint', () => {
 
   it('a same-origin 307 to a token URL does not carry the bearer', async () => {
     let issued = 0;
-    redirector.route('POST /oauth/token', (_req, res) => json(res, 200, { access_token: `same-${++issued}`, expires_in: 3600 }));
+    redirector.route('POST /oauth/token', (_req, res) =>
+      json(res, 200, { access_token: `same-${++issued}`, expires_in: 3600 }),
+    );
     redirector.route('GET /api', (_req, res) => void res.writeHead(307, { location: '/oauth/token?from=api' }).end());
-    redirector.route('GET /oauth/token', (req, res) => json(res, 200, { authorization: req.headers.authorization ?? null }));
-    const { http } = await boot({}, { same: oauth2Client(alphaTokens, { tokenUrl: `${redirector.url}/oauth/token`, attachTo: [redirector.url] }) });
+    redirector.route('GET /oauth/token', (req, res) =>
+      json(res, 200, { authorization: req.headers.authorization ?? null }),
+    );
+    const { http } = await boot(
+      {},
+      { same: oauth2Client(alphaTokens, { tokenUrl: `${redirector.url}/oauth/token`, attachTo: [redirector.url] }) },
+    );
 
     expect((await get(http, `${redirector.url}/api`)).authorization).toBeNull();
     expect(redirector.requests.map((r) => `${r.method} ${r.path} ${r.headers.authorization ?? '-'}`)).toEqual([
@@ -293,7 +333,10 @@ describe('fail closed', () => {
   });
 
   it('rejects with TokenRequestError when the token endpoint cannot be reached', async () => {
-    const { http } = await boot({}, { down: oauth2Client(alphaTokens, { tokenUrl: 'http://127.0.0.1:1/oauth/token', attachTo: [foreign.url] }) });
+    const { http } = await boot(
+      {},
+      { down: oauth2Client(alphaTokens, { tokenUrl: 'http://127.0.0.1:1/oauth/token', attachTo: [foreign.url] }) },
+    );
     const error = await get(http, `${foreign.url}/items`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenRequestError);
     expect((error as TokenRequestError).code).toBe('network_error');
@@ -307,7 +350,11 @@ describe('401 from a call that carried our token', () => {
   let guarded: UpstreamServer;
   beforeEach(async () => {
     live = new Set();
-    guarded = track(await startUpstream((authorization) => authorization !== undefined && live.has(authorization.replace('Bearer ', ''))));
+    guarded = track(
+      await startUpstream(
+        (authorization) => authorization !== undefined && live.has(authorization.replace('Bearer ', '')),
+      ),
+    );
   });
   const bootGuarded = () => boot({}, { guarded: oauth2Client(alphaTokens, { attachTo: [guarded.url] }) });
 
@@ -320,15 +367,20 @@ describe('401 from a call that carried our token', () => {
     guarded.requests.length = 0;
   }
 
-  it.each(['get', 'head', 'options', 'put', 'delete'] as const)('drops the rejected token and retries a %s once with a fresh one', async (method) => {
-    const { http } = await bootGuarded();
-    await primeAndRevoke(http);
-    const response = await lastValueFrom(http.request({ method, url: `${guarded.url}/items`, data: method === 'put' ? { v: 1 } : undefined }));
-    expect(response.status).toBe(200);
-    expect(guarded.authorizations()).toEqual(['Bearer alpha-1', 'Bearer alpha-2']);
-    if (method === 'put') expect(guarded.requests.map((r) => r.body)).toEqual(['{"v":1}', '{"v":1}']);
-    expect(alphaTokens.count).toBe(2);
-  });
+  it.each(['get', 'head', 'options', 'put', 'delete'] as const)(
+    'drops the rejected token and retries a %s once with a fresh one',
+    async (method) => {
+      const { http } = await bootGuarded();
+      await primeAndRevoke(http);
+      const response = await lastValueFrom(
+        http.request({ method, url: `${guarded.url}/items`, data: method === 'put' ? { v: 1 } : undefined }),
+      );
+      expect(response.status).toBe(200);
+      expect(guarded.authorizations()).toEqual(['Bearer alpha-1', 'Bearer alpha-2']);
+      if (method === 'put') expect(guarded.requests.map((r) => r.body)).toEqual(['{"v":1}', '{"v":1}']);
+      expect(alphaTokens.count).toBe(2);
+    },
+  );
 
   it('does not retry a POST, but drops the token so the next call gets a fresh one', async () => {
     const { http } = await bootGuarded();
@@ -343,7 +395,9 @@ describe('401 from a call that carried our token', () => {
   it('retries a POST that opts in with { retryOn401: true }, body unchanged', async () => {
     const { http } = await bootGuarded();
     await primeAndRevoke(http);
-    const response = await lastValueFrom(http.post<Echo>(`${guarded.url}/items`, { a: 1 }, { oauth: { retryOn401: true } }));
+    const response = await lastValueFrom(
+      http.post<Echo>(`${guarded.url}/items`, { a: 1 }, { oauth: { retryOn401: true } }),
+    );
     expect(response.data).toMatchObject({ method: 'POST', body: '{"a":1}', authorization: 'Bearer alpha-2' });
     expect(guarded.requests.map((r) => r.body)).toEqual(['{"a":1}', '{"a":1}']);
   });
@@ -374,7 +428,9 @@ describe('401 from a call that carried our token', () => {
   it('does not retry a call whose request body was a stream (it has been consumed)', async () => {
     const { http } = await bootGuarded();
     await primeAndRevoke(http);
-    const error = await lastValueFrom(http.put(`${guarded.url}/items`, Readable.from([Buffer.from('chunk')]))).catch((e: unknown) => e);
+    const error = await lastValueFrom(http.put(`${guarded.url}/items`, Readable.from([Buffer.from('chunk')]))).catch(
+      (e: unknown) => e,
+    );
     expect((error as AxiosError).response?.status).toBe(401);
     expect(guarded.requests.map((r) => r.body)).toEqual(['chunk']);
   });
@@ -402,7 +458,9 @@ describe('401 from a call that carried our token', () => {
 
   it('leaves a 401 alone when the call carried the caller’s own header', async () => {
     const { http } = await bootGuarded();
-    const error = await get(http, `${guarded.url}/items`, { headers: { Authorization: 'Bearer mine' } }).catch((e: unknown) => e);
+    const error = await get(http, `${guarded.url}/items`, { headers: { Authorization: 'Bearer mine' } }).catch(
+      (e: unknown) => e,
+    );
     expect((error as AxiosError).response?.status).toBe(401);
     expect(guarded.requests).toHaveLength(1);
     expect(alphaTokens.count).toBe(0);
@@ -414,13 +472,20 @@ describe('bodies and streams are untouched', () => {
     const { http } = await boot();
     const posted = await lastValueFrom(http.post<Echo>(`${alphaApi.url}/items`, { nested: { list: [1, 'two'] } }));
     expect(posted.data).toMatchObject({ body: '{"nested":{"list":[1,"two"]}}', authorization: 'Bearer alpha-1' });
-    const raw = await lastValueFrom(http.put<Echo>(`${alphaApi.url}/items`, Buffer.from([0, 1, 2, 255]).toString('latin1')));
+    const raw = await lastValueFrom(
+      http.put<Echo>(`${alphaApi.url}/items`, Buffer.from([0, 1, 2, 255]).toString('latin1')),
+    );
     expect(raw.data.body).toBe(Buffer.from([0, 1, 2, 255]).toString('latin1'));
 
-    const streamed: AxiosResponse<Readable> = await lastValueFrom(http.get<Readable>(`${alphaApi.url}/stream`, { responseType: 'stream' }));
+    const streamed: AxiosResponse<Readable> = await lastValueFrom(
+      http.get<Readable>(`${alphaApi.url}/stream`, { responseType: 'stream' }),
+    );
     const chunks: Buffer[] = [];
     for await (const chunk of streamed.data) chunks.push(chunk as Buffer);
-    expect(JSON.parse(Buffer.concat(chunks).toString('utf8'))).toMatchObject({ path: '/stream', authorization: 'Bearer alpha-1' });
+    expect(JSON.parse(Buffer.concat(chunks).toString('utf8'))).toMatchObject({
+      path: '/stream',
+      authorization: 'Bearer alpha-1',
+    });
     expect(alphaTokens.count).toBe(1);
   });
 });

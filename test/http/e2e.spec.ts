@@ -7,7 +7,15 @@ import type { AddressInfo } from 'node:net';
 import { lastValueFrom } from 'rxjs';
 import { OAuthModule } from '../../lib/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
-import { httpModuleDefaultAxios, interceptorCount, oauth2Client, startTokenServer, startUpstream, type TokenServer, type UpstreamServer } from './http-support.js';
+import {
+  httpModuleDefaultAxios,
+  interceptorCount,
+  oauth2Client,
+  startTokenServer,
+  startUpstream,
+  type TokenServer,
+  type UpstreamServer,
+} from './http-support.js';
 
 const { track, closeNow } = closeAfterEach();
 
@@ -41,7 +49,11 @@ class BillingClient {
 }
 
 async function createApp(): Promise<INestApplication> {
-  @Module({ imports: [HttpModule.register({ baseURL: billing.url })], providers: [BillingClient], exports: [BillingClient] })
+  @Module({
+    imports: [HttpModule.register({ baseURL: billing.url })],
+    providers: [BillingClient],
+    exports: [BillingClient],
+  })
   class BillingModule {}
 
   @Controller()
@@ -58,7 +70,11 @@ async function createApp(): Promise<INestApplication> {
         this.billingClient.invoices(),
         lastValueFrom(this.http.get<Seen>(`${foreign.url}/items`)).then((r) => r.data),
       ]);
-      return { ledger: ledgerSeen.authorization, billing: billingSeen.authorization, foreign: foreignSeen.authorization };
+      return {
+        ledger: ledgerSeen.authorization,
+        billing: billingSeen.authorization,
+        foreign: foreignSeen.authorization,
+      };
     }
   }
 
@@ -96,7 +112,8 @@ it('a real Nest app calls two upstreams owned by two clients and a foreign serve
       return (await response.json()) as Record<string, string | null>;
     }),
   );
-  for (const report of reports) expect(report).toEqual({ ledger: 'Bearer ledger-1', billing: 'Bearer billing-1', foreign: null });
+  for (const report of reports)
+    expect(report).toEqual({ ledger: 'Bearer ledger-1', billing: 'Bearer billing-1', foreign: null });
 
   expect(new Set(ledger.authorizations())).toEqual(new Set(['Bearer ledger-1']));
   expect(new Set(billing.authorizations())).toEqual(new Set(['Bearer billing-1']));

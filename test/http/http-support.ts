@@ -39,14 +39,31 @@ export interface UpstreamServer extends RecordingServer {
   authorizations(): (string | undefined)[];
 }
 
-export async function startUpstream(accept: (authorization: string | undefined, req: RecordedRequest) => boolean = () => true): Promise<UpstreamServer> {
+export async function startUpstream(
+  accept: (authorization: string | undefined, req: RecordedRequest) => boolean = () => true,
+): Promise<UpstreamServer> {
   const server = await startRecordingServer();
   const echo = (req: RecordedRequest, res: ServerResponse) => {
     if (!accept(req.headers.authorization, req)) return json(res, 401, { error: 'invalid_token' });
-    json(res, 200, { method: req.method, path: req.path, body: req.body, authorization: req.headers.authorization ?? null });
+    json(res, 200, {
+      method: req.method,
+      path: req.path,
+      body: req.body,
+      authorization: req.headers.authorization ?? null,
+    });
   };
   for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']) {
-    for (const path of ['/', '/v2', '/v2/items', '/v2x/items', '/V2/items', '/items', '/other', '/stream', '/oauth/token']) {
+    for (const path of [
+      '/',
+      '/v2',
+      '/v2/items',
+      '/v2x/items',
+      '/V2/items',
+      '/items',
+      '/other',
+      '/stream',
+      '/oauth/token',
+    ]) {
       server.route(`${method} ${path}`, echo);
     }
   }
@@ -54,7 +71,13 @@ export async function startUpstream(accept: (authorization: string | undefined, 
 }
 
 export function oauth2Client(tokenServer: TokenServer, extra: Partial<OAuthClientOptions> = {}): OAuthClientOptions {
-  return { strategy: 'oauth2', tokenUrl: tokenServer.tokenUrl, clientId: 'id', clientSecret: 'secret', ...extra } as OAuthClientOptions;
+  return {
+    strategy: 'oauth2',
+    tokenUrl: tokenServer.tokenUrl,
+    clientId: 'id',
+    clientSecret: 'secret',
+    ...extra,
+  } as OAuthClientOptions;
 }
 
 export type HttpApp = Booted;
@@ -64,10 +87,14 @@ export function bootHttp(
   clients: Record<string, OAuthClientOptions>,
   options: { http?: unknown; imports?: unknown[]; oauth?: Partial<OAuthModuleOptions>; providers?: unknown[] } = {},
 ): Promise<HttpApp> {
-  return bootOAuth(clients, { retry: { maxAttempts: 1 }, ...options.oauth }, {
-    imports: [options.http ?? HttpModule, ...(options.imports ?? [])],
-    providers: options.providers,
-  });
+  return bootOAuth(
+    clients,
+    { retry: { maxAttempts: 1 }, ...options.oauth },
+    {
+      imports: [options.http ?? HttpModule, ...(options.imports ?? [])],
+      providers: options.providers,
+    },
+  );
 }
 
 /**

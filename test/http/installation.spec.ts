@@ -7,7 +7,15 @@ import type { AxiosInstance } from 'axios';
 import { lastValueFrom } from 'rxjs';
 import { OAuthModule, type OAuthClientOptions } from '../../lib/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
-import { httpModuleDefaultAxios, interceptorCount, oauth2Client, startTokenServer, startUpstream, type TokenServer, type UpstreamServer } from './http-support.js';
+import {
+  httpModuleDefaultAxios,
+  interceptorCount,
+  oauth2Client,
+  startTokenServer,
+  startUpstream,
+  type TokenServer,
+  type UpstreamServer,
+} from './http-support.js';
 
 const { track, closeNow } = closeAfterEach();
 
@@ -71,26 +79,40 @@ describe('one interceptor per axios instance, for every HttpService the app can 
     const registered = feature('Registered', HttpModule.register({ timeout: 5000 }));
     const asyncRegistered = feature('Async', HttpModule.registerAsync({ useFactory: () => ({ timeout: 5000 }) }));
     const alsoPlain = feature('AlsoPlain', HttpModule);
-    const moduleRef = await compile([plain.Feature, registered.Feature, asyncRegistered.Feature, alsoPlain.Feature, oauthRoot()]);
+    const moduleRef = await compile([
+      plain.Feature,
+      registered.Feature,
+      asyncRegistered.Feature,
+      alsoPlain.Feature,
+      oauthRoot(),
+    ]);
 
     const services = [plain, registered, asyncRegistered, alsoPlain].map((f) => moduleRef.get(f.Caller).http);
     const instances = new Set<AxiosInstance>(services.map((s) => s.axiosRef));
     expect(instances.size).toBe(3); // the two plain imports share the default
     for (const instance of instances) {
-      expect(interceptorCount(instance)).toEqual(instance === axios ? { request: baseline.request + 1, response: baseline.response + 1 } : { request: 1, response: 1 });
+      expect(interceptorCount(instance)).toEqual(
+        instance === axios
+          ? { request: baseline.request + 1, response: baseline.response + 1 }
+          : { request: 1, response: 1 },
+      );
     }
     for (const service of services) expect(await authorizationVia(service)).toBe('Bearer t-1');
     expect(tokens.count).toBe(1);
 
     await closeNow(moduleRef);
-    for (const instance of instances) expect(interceptorCount(instance)).toEqual(instance === axios ? baseline : { request: 0, response: 0 });
+    for (const instance of instances)
+      expect(interceptorCount(instance)).toEqual(instance === axios ? baseline : { request: 0, response: 0 });
   });
 
   it('works when OAuthModule is global (forRootAsync isGlobal) and when it is imported by one feature only', async () => {
     const registered = feature('Registered', HttpModule.register({}));
     const moduleRef = await compile([
       registered.Feature,
-      OAuthModule.forRootAsync({ isGlobal: true, useFactory: () => ({ logger: false as const, clients: clientsFor(tokens, upstream.url) }) }),
+      OAuthModule.forRootAsync({
+        isGlobal: true,
+        useFactory: () => ({ logger: false as const, clients: clientsFor(tokens, upstream.url) }),
+      }),
     ]);
     expect(await authorizationVia(moduleRef.get(registered.Caller).http)).toBe('Bearer t-1');
     expect(interceptorCount(moduleRef.get(registered.Caller).http.axiosRef)).toEqual({ request: 1, response: 1 });
@@ -105,15 +127,27 @@ describe('one interceptor per axios instance, for every HttpService the app can 
   it('two OAuthModule registrations in one app join one interceptor per instance, each attaching its own clients', async () => {
     const otherTokens = track(await startTokenServer('o'));
     const otherUpstream = track(await startUpstream());
-    @Module({ imports: [OAuthModule.forRoot({ logger: false, clients: { other: oauth2Client(otherTokens, { attachTo: [otherUpstream.url] }) } })] })
+    @Module({
+      imports: [
+        OAuthModule.forRoot({
+          logger: false,
+          clients: { other: oauth2Client(otherTokens, { attachTo: [otherUpstream.url] }) },
+        }),
+      ],
+    })
     class OtherOAuth {}
     const registered = feature('Registered', HttpModule.register({}));
     const moduleRef = await compile([registered.Feature, oauthRoot(), OtherOAuth]);
     const http = moduleRef.get(registered.Caller).http;
     expect(interceptorCount(http.axiosRef)).toEqual({ request: 1, response: 1 });
     expect(await authorizationVia(http)).toBe('Bearer t-1');
-    expect((await lastValueFrom(http.get<{ authorization: string }>(`${otherUpstream.url}/items`))).data.authorization).toBe('Bearer o-1');
-    expect((await lastValueFrom(http.get<{ authorization: string }>(`${upstream.url}/items`, { oauth: 'other' }))).data.authorization).toBe('Bearer o-1');
+    expect(
+      (await lastValueFrom(http.get<{ authorization: string }>(`${otherUpstream.url}/items`))).data.authorization,
+    ).toBe('Bearer o-1');
+    expect(
+      (await lastValueFrom(http.get<{ authorization: string }>(`${upstream.url}/items`, { oauth: 'other' }))).data
+        .authorization,
+    ).toBe('Bearer o-1');
   });
 
   it('100 testing modules created and closed in a loop leave no interceptor behind on the axios default', async () => {
@@ -133,14 +167,18 @@ describe('two apps in one process sharing the axios default', () => {
     const bTokens = track(await startTokenServer('b'));
     const bUpstream = track(await startUpstream());
     const appA = await compile([HttpModule, oauthRoot()]);
-    const appB = await compile([HttpModule, OAuthModule.forRoot({ logger: false, clients: { api: oauth2Client(bTokens, { attachTo: [bUpstream.url] }) } })]);
+    const appB = await compile([
+      HttpModule,
+      OAuthModule.forRoot({ logger: false, clients: { api: oauth2Client(bTokens, { attachTo: [bUpstream.url] }) } }),
+    ]);
     const httpA = appA.get(HttpService);
     const httpB = appB.get(HttpService);
     expect(httpA.axiosRef).toBe(httpB.axiosRef);
     expect(interceptorCount(axios)).toEqual({ request: baseline.request + 1, response: baseline.response + 1 });
 
     expect(await authorizationVia(httpA)).toBe('Bearer t-1');
-    const bCall = async () => (await lastValueFrom(httpB.get<{ authorization: string }>(`${bUpstream.url}/items`))).data.authorization;
+    const bCall = async () =>
+      (await lastValueFrom(httpB.get<{ authorization: string }>(`${bUpstream.url}/items`))).data.authorization;
     expect(await bCall()).toBe('Bearer b-1');
     expect(tokens.count).toBe(1);
     expect(bTokens.count).toBe(1);
@@ -159,10 +197,14 @@ describe('two apps in one process sharing the axios default', () => {
     const bTokens = track(await startTokenServer('b'));
     const appA = await compile([HttpModule, oauthRoot()]);
     const httpA = appA.get(HttpService);
-    const v2Items = async () => (await lastValueFrom(httpA.get<{ authorization: string }>(`${upstream.url}/v2/items`))).data.authorization;
+    const v2Items = async () =>
+      (await lastValueFrom(httpA.get<{ authorization: string }>(`${upstream.url}/v2/items`))).data.authorization;
     expect(await v2Items()).toBe('Bearer t-1');
 
-    const appB = await compile([HttpModule, OAuthModule.forRoot({ logger: false, clients: clientsFor(bTokens, `${upstream.url}/v2`) })]);
+    const appB = await compile([
+      HttpModule,
+      OAuthModule.forRoot({ logger: false, clients: clientsFor(bTokens, `${upstream.url}/v2`) }),
+    ]);
     expect(await v2Items()).toBe('Bearer b-1');
     await closeNow(appB);
     expect(await v2Items()).toBe('Bearer t-1');

@@ -13,8 +13,12 @@ function participant(clients: { name: string; attachTo: string[]; tokenUrl: stri
   } as BearerParticipant;
 }
 
-const api = participant([{ name: 'api', attachTo: ['https://api.example.com'], tokenUrl: 'https://auth.example.com/oauth/token' }]);
-const v2 = participant([{ name: 'v2', attachTo: ['https://api.example.com/v2'], tokenUrl: 'https://api.example.com/v2/token' }]);
+const api = participant([
+  { name: 'api', attachTo: ['https://api.example.com'], tokenUrl: 'https://auth.example.com/oauth/token' },
+]);
+const v2 = participant([
+  { name: 'v2', attachTo: ['https://api.example.com/v2'], tokenUrl: 'https://api.example.com/v2/token' },
+]);
 const config = (fields: Partial<InternalAxiosRequestConfig>) => fields as InternalAxiosRequestConfig;
 const clientOf = (targets: RequestTargets, fields: Partial<InternalAxiosRequestConfig>) => {
   const target = targets.of(config(fields));
@@ -39,9 +43,21 @@ describe('RequestTargets: what a request URL decides, remembered per URL', () =>
     expect(clientOf(targets, { baseURL: 'https://api.example.com/v2/', url: '/items' })).toBe('v2');
     expect(clientOf(targets, { baseURL: 'https://api.example.com/', url: 'v2/items' })).toBe('v2');
     expect(clientOf(targets, { baseURL: 'https://api.example.com/v2', url: '' })).toBe('v2');
-    expect(clientOf(targets, { baseURL: 'https://api.example.com/v2', url: 'https://other.example.com/v2' })).toBeUndefined();
-    expect(clientOf(targets, { baseURL: 'https://api.example.com/v2', url: 'https://other.example.com/x', allowAbsoluteUrls: false })).toBe('v2');
-    expect(targets.of(config({ url: '/relative/without/base' }))).toEqual({ origin: undefined, excluded: false, matched: undefined });
+    expect(
+      clientOf(targets, { baseURL: 'https://api.example.com/v2', url: 'https://other.example.com/v2' }),
+    ).toBeUndefined();
+    expect(
+      clientOf(targets, {
+        baseURL: 'https://api.example.com/v2',
+        url: 'https://other.example.com/x',
+        allowAbsoluteUrls: false,
+      }),
+    ).toBe('v2');
+    expect(targets.of(config({ url: '/relative/without/base' }))).toEqual({
+      origin: undefined,
+      excluded: false,
+      matched: undefined,
+    });
   });
 
   it('excludes URLs with their own credentials and every participant’s token endpoints', () => {

@@ -16,11 +16,16 @@ it('one app, all four providers: 200 concurrent calls per provider cause exactly
   h = new ProviderHarness();
   const names = ['youhodler', 'palisade', 'firstvision', 'alternative-payments'] as const;
   const emulators = await Promise.all(names.map((name) => h.emulator(name, { basePath: '/api', latencyMs: 20 })));
-  const started = await startProviderApp(Object.fromEntries(emulators.map((e) => [e.name, e.clientOptions()])), h.clock);
+  const started = await startProviderApp(
+    Object.fromEntries(emulators.map((e) => [e.name, e.clientOptions()])),
+    h.clock,
+  );
   app = started.app;
 
   const calls = emulators.flatMap((emulator) =>
-    Array.from({ length: 200 }, () => lastValueFrom(started.http.get<ProtectedResourceAnswer>(`${emulator.baseUrl}/ping`))),
+    Array.from({ length: 200 }, () =>
+      lastValueFrom(started.http.get<ProtectedResourceAnswer>(`${emulator.baseUrl}/ping`)),
+    ),
   );
   const answers = await Promise.all(calls);
 

@@ -7,7 +7,12 @@ let h: ProviderHarness;
 afterEach(() => h.close());
 const start = async (emulatorOptions: { rateLimitPerSecond?: number | false } = {}) => {
   h = new ProviderHarness();
-  const ap = await h.emulator('alternative-payments', { basePath: '/v1', clientId: 'merchant-7', clientSecret: 'p@ss word', ...emulatorOptions });
+  const ap = await h.emulator('alternative-payments', {
+    basePath: '/v1',
+    clientId: 'merchant-7',
+    clientSecret: 'p@ss word',
+    ...emulatorOptions,
+  });
   const tokens = await h.tokens({ ap: ap.clientOptions() });
   return { ap, tokens };
 };
@@ -31,7 +36,9 @@ describe('alternative-payments: request', () => {
     const ap = await h.emulator('alternative-payments', { clientSecret: 'p@ss word', basicEncoding: 'raw' });
     const tokens = await h.tokens({ ap: ap.clientOptions({ basicEncoding: 'raw' }) });
     await tokens.getToken('ap');
-    expect(ap.tokenRequests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('test-client:p@ss word').toString('base64')}`);
+    expect(ap.tokenRequests[0]!.headers.authorization).toBe(
+      `Basic ${Buffer.from('test-client:p@ss word').toString('base64')}`,
+    );
   });
 
   it("basicEncoding 'raw' with a ':' in the client id is a boot error naming clientId", async () => {
@@ -53,7 +60,9 @@ describe('alternative-payments: request', () => {
     const tokens = await h.tokens({ ap: ap.clientOptions({ scope: 'payments' }) });
     await tokens.getToken('ap');
     expect(ap.tokenRequests[0]!.body).toBe('grant_type=client_credentials');
-    expect(h.logger.lines.filter((l) => l.level === 'warn' && l.message.includes('"scope" is ignored'))).toHaveLength(1);
+    expect(h.logger.lines.filter((l) => l.level === 'warn' && l.message.includes('"scope" is ignored'))).toHaveLength(
+      1,
+    );
   });
 });
 
@@ -61,7 +70,11 @@ describe('alternative-payments: token', () => {
   it("keeps the lowercase token_type 'bearer'; the opaque token lives expires_in seconds", async () => {
     const { ap, tokens } = await start();
     const token = await tokens.getToken('ap');
-    expect(token).toEqual({ accessToken: ap.issuedTokens[0]!.accessToken, tokenType: 'bearer', expiresAt: h.clock.now() + 3600_000 });
+    expect(token).toEqual({
+      accessToken: ap.issuedTokens[0]!.accessToken,
+      tokenType: 'bearer',
+      expiresAt: h.clock.now() + 3600_000,
+    });
     expect(token.accessToken).toMatch(/^[0-9a-f]{56}$/);
   });
 });
@@ -71,7 +84,14 @@ describe('alternative-payments: errors', () => {
     const { ap, tokens } = await start();
     ap.setCredentials({ clientSecret: 'new' });
     const error = await tokenError(tokens.getToken('ap'));
-    expect(error).toMatchObject({ client: 'ap', status: 403, code: 'invalid_client', providerCode: 'invalid_credentials', description: 'Invalid credentials', attempts: 1 });
+    expect(error).toMatchObject({
+      client: 'ap',
+      status: 403,
+      code: 'invalid_client',
+      providerCode: 'invalid_credentials',
+      description: 'Invalid credentials',
+      attempts: 1,
+    });
     expect(ap.tokenRequests).toHaveLength(1);
     expect(error.message).not.toContain('p@ss word');
   });
@@ -79,7 +99,11 @@ describe('alternative-payments: errors', () => {
   it('a 403 body of other strings still reads as invalid_client', async () => {
     const { ap, tokens } = await start();
     ap.failNext({ status: 403, body: { message: 'Forbidden' } });
-    await expect(tokens.getToken('ap')).rejects.toMatchObject({ status: 403, code: 'invalid_client', description: 'Forbidden' });
+    await expect(tokens.getToken('ap')).rejects.toMatchObject({
+      status: 403,
+      code: 'invalid_client',
+      description: 'Forbidden',
+    });
   });
 
   it('429 (more than 5 requests/s per key) waits Retry-After, then succeeds', async () => {
@@ -95,7 +119,13 @@ describe('alternative-payments: errors', () => {
     const { ap, tokens } = await start({ rateLimitPerSecond: false });
     ap.failNext('rate_limited', 3);
     const error = await tokenError(tokens.getToken('ap'));
-    expect(error).toMatchObject({ status: 429, code: 'rate_limited', providerCode: 'rate_limited', retryAfterMs: 1000, attempts: 3 });
+    expect(error).toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+      providerCode: 'rate_limited',
+      retryAfterMs: 1000,
+      attempts: 3,
+    });
   });
 
   it.each([

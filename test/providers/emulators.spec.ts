@@ -20,11 +20,23 @@ const formPost = (body: string, headers: Record<string, string> = {}) => ({
 
 /** A valid token request for each emulator with default credentials. */
 const validRequest: Record<EmulatorName, (e: Emulator) => [string, RequestInit]> = {
-  oauth2: (e) => [e.tokenUrl, formPost('grant_type=client_credentials', { authorization: basic('test-client', 'test-secret') })],
-  youhodler: (e) => [e.tokenUrl, jsonPost({ client_id: 'test-client', client_secret: 'test-secret', grant_type: 'client_credentials' })],
+  oauth2: (e) => [
+    e.tokenUrl,
+    formPost('grant_type=client_credentials', { authorization: basic('test-client', 'test-secret') }),
+  ],
+  youhodler: (e) => [
+    e.tokenUrl,
+    jsonPost({ client_id: 'test-client', client_secret: 'test-secret', grant_type: 'client_credentials' }),
+  ],
   palisade: (e) => [e.tokenUrl, jsonPost({ clientId: 'test-client', clientSecret: 'test-secret' })],
-  firstvision: (e) => [`${e.tokenUrl}?grant_type=client_credentials&scope=edit`, { method: 'POST', headers: { authorization: basic('test-client', 'test-secret') } }],
-  'alternative-payments': (e) => [e.tokenUrl, formPost('grant_type=client_credentials', { authorization: basic('test-client', 'test-secret') })],
+  firstvision: (e) => [
+    `${e.tokenUrl}?grant_type=client_credentials&scope=edit`,
+    { method: 'POST', headers: { authorization: basic('test-client', 'test-secret') } },
+  ],
+  'alternative-payments': (e) => [
+    e.tokenUrl,
+    formPost('grant_type=client_credentials', { authorization: basic('test-client', 'test-secret') }),
+  ],
 };
 
 async function call(url: string, init: RequestInit = {}) {
@@ -35,46 +47,197 @@ async function call(url: string, init: RequestInit = {}) {
 
 describe('emulators: the token endpoint checks the request shape as the provider would', () => {
   it.each([
-    ['youhodler', (e: Emulator) => [e.tokenUrl, jsonPost({ client_id: 'test-client', client_secret: 'test-secret', grant_type: 'client_credentials', scope: 'x' })], 400, { code: 'invalid_request', details: { reason: 'unknown_field:scope' } }],
-    ['youhodler', (e: Emulator) => [e.tokenUrl, formPost('client_id=test-client&client_secret=test-secret&grant_type=client_credentials')], 400, { code: 'invalid_request', details: { reason: 'unsupported_content_type' } }],
-    ['youhodler', (e: Emulator) => [e.tokenUrl, jsonPost({ client_id: 'test-client', client_secret: 'test-secret', grant_type: 'password' })], 400, { details: { reason: 'unsupported_grant_type' } }],
-    ['palisade', (e: Emulator) => [e.tokenUrl, jsonPost({ client_id: 'test-client', client_secret: 'test-secret' })], 400, { code: 3, details: [{ '@type': 'type.googleapis.com/google.rpc.BadRequest' }] }],
-    ['palisade', (e: Emulator) => [e.tokenUrl, jsonPost({ clientId: 'test-client', clientSecret: 'test-secret', grant_type: 'client_credentials' })], 400, { code: 3, message: 'invalid request: unknown field "grant_type"' }],
-    ['palisade', (e: Emulator) => [e.tokenUrl, jsonPost({ clientId: 'test-client', clientSecret: 'test-secret' }, { authorization: basic('test-client', 'test-secret') })], 400, { code: 3 }],
-    ['firstvision', (e: Emulator) => [`${e.tokenUrl}?grant_type=client_credentials&scope=edit`, { method: 'POST', headers: { authorization: basic('test-client', 'test-secret'), 'content-type': 'application/json' }, body: '{}' }], 400, [{ errorCode: '240400', 'invalid-params': ['Request body should be empty'] }]],
-    ['firstvision', (e: Emulator) => [`${e.tokenUrl}?grant_type=client_credentials`, { method: 'POST', headers: { authorization: basic('test-client', 'test-secret') } }], 400, [{ 'invalid-params': ['scope is required'] }]],
-    ['firstvision', (e: Emulator) => [`${e.tokenUrl}?grant_type=client_credentials&scope=edit`, { method: 'POST' }], 401, [{ errorCode: '240101', status: 401, title: 'Unauthorized', source: 'AGT' }]],
-    ['alternative-payments', (e: Emulator) => [e.tokenUrl, formPost('grant_type=client_credentials')], 403, { error: 'invalid_credentials' }],
-    ['alternative-payments', (e: Emulator) => [e.tokenUrl, formPost('grant_type=client_credentials&scope=x', { authorization: basic('test-client', 'test-secret') })], 400, { message: 'Unexpected parameter scope' }],
-    ['alternative-payments', (e: Emulator) => [e.tokenUrl, jsonPost({ grant_type: 'client_credentials' }, { authorization: basic('test-client', 'test-secret') })], 400, { error: 'bad_request' }],
-    ['oauth2', (e: Emulator) => [e.tokenUrl, formPost('grant_type=client_credentials&client_id=test-client&client_secret=test-secret', { authorization: basic('test-client', 'test-secret') })], 400, { error: 'invalid_request' }],
-    ['oauth2', (e: Emulator) => [e.tokenUrl, formPost('grant_type=password', { authorization: basic('test-client', 'test-secret') })], 400, { error: 'unsupported_grant_type' }],
-    ['oauth2', (e: Emulator) => [e.tokenUrl, formPost('grant_type=client_credentials', { authorization: basic('test-client', 'nope') })], 401, { error: 'invalid_client' }],
-  ] as Array<[EmulatorName, (e: Emulator) => [string, RequestInit], number, unknown]>)('%s answers a wrong request (%#) in its own error format, with no token', async (name, build, status, body) => {
-    h = new ProviderHarness();
-    const emulator = await h.emulator(name);
-    const answer = await call(...build(emulator));
-    expect(answer.status).toBe(status);
-    expect(answer.json).toMatchObject(body as object);
-    expect(emulator.issuedTokens).toHaveLength(0);
-  });
+    [
+      'youhodler',
+      (e: Emulator) => [
+        e.tokenUrl,
+        jsonPost({
+          client_id: 'test-client',
+          client_secret: 'test-secret',
+          grant_type: 'client_credentials',
+          scope: 'x',
+        }),
+      ],
+      400,
+      { code: 'invalid_request', details: { reason: 'unknown_field:scope' } },
+    ],
+    [
+      'youhodler',
+      (e: Emulator) => [
+        e.tokenUrl,
+        formPost('client_id=test-client&client_secret=test-secret&grant_type=client_credentials'),
+      ],
+      400,
+      { code: 'invalid_request', details: { reason: 'unsupported_content_type' } },
+    ],
+    [
+      'youhodler',
+      (e: Emulator) => [
+        e.tokenUrl,
+        jsonPost({ client_id: 'test-client', client_secret: 'test-secret', grant_type: 'password' }),
+      ],
+      400,
+      { details: { reason: 'unsupported_grant_type' } },
+    ],
+    [
+      'palisade',
+      (e: Emulator) => [e.tokenUrl, jsonPost({ client_id: 'test-client', client_secret: 'test-secret' })],
+      400,
+      { code: 3, details: [{ '@type': 'type.googleapis.com/google.rpc.BadRequest' }] },
+    ],
+    [
+      'palisade',
+      (e: Emulator) => [
+        e.tokenUrl,
+        jsonPost({ clientId: 'test-client', clientSecret: 'test-secret', grant_type: 'client_credentials' }),
+      ],
+      400,
+      { code: 3, message: 'invalid request: unknown field "grant_type"' },
+    ],
+    [
+      'palisade',
+      (e: Emulator) => [
+        e.tokenUrl,
+        jsonPost(
+          { clientId: 'test-client', clientSecret: 'test-secret' },
+          { authorization: basic('test-client', 'test-secret') },
+        ),
+      ],
+      400,
+      { code: 3 },
+    ],
+    [
+      'firstvision',
+      (e: Emulator) => [
+        `${e.tokenUrl}?grant_type=client_credentials&scope=edit`,
+        {
+          method: 'POST',
+          headers: { authorization: basic('test-client', 'test-secret'), 'content-type': 'application/json' },
+          body: '{}',
+        },
+      ],
+      400,
+      [{ errorCode: '240400', 'invalid-params': ['Request body should be empty'] }],
+    ],
+    [
+      'firstvision',
+      (e: Emulator) => [
+        `${e.tokenUrl}?grant_type=client_credentials`,
+        { method: 'POST', headers: { authorization: basic('test-client', 'test-secret') } },
+      ],
+      400,
+      [{ 'invalid-params': ['scope is required'] }],
+    ],
+    [
+      'firstvision',
+      (e: Emulator) => [`${e.tokenUrl}?grant_type=client_credentials&scope=edit`, { method: 'POST' }],
+      401,
+      [{ errorCode: '240101', status: 401, title: 'Unauthorized', source: 'AGT' }],
+    ],
+    [
+      'alternative-payments',
+      (e: Emulator) => [e.tokenUrl, formPost('grant_type=client_credentials')],
+      403,
+      { error: 'invalid_credentials' },
+    ],
+    [
+      'alternative-payments',
+      (e: Emulator) => [
+        e.tokenUrl,
+        formPost('grant_type=client_credentials&scope=x', { authorization: basic('test-client', 'test-secret') }),
+      ],
+      400,
+      { message: 'Unexpected parameter scope' },
+    ],
+    [
+      'alternative-payments',
+      (e: Emulator) => [
+        e.tokenUrl,
+        jsonPost({ grant_type: 'client_credentials' }, { authorization: basic('test-client', 'test-secret') }),
+      ],
+      400,
+      { error: 'bad_request' },
+    ],
+    [
+      'oauth2',
+      (e: Emulator) => [
+        e.tokenUrl,
+        formPost('grant_type=client_credentials&client_id=test-client&client_secret=test-secret', {
+          authorization: basic('test-client', 'test-secret'),
+        }),
+      ],
+      400,
+      { error: 'invalid_request' },
+    ],
+    [
+      'oauth2',
+      (e: Emulator) => [
+        e.tokenUrl,
+        formPost('grant_type=password', { authorization: basic('test-client', 'test-secret') }),
+      ],
+      400,
+      { error: 'unsupported_grant_type' },
+    ],
+    [
+      'oauth2',
+      (e: Emulator) => [
+        e.tokenUrl,
+        formPost('grant_type=client_credentials', { authorization: basic('test-client', 'nope') }),
+      ],
+      401,
+      { error: 'invalid_client' },
+    ],
+  ] as Array<[EmulatorName, (e: Emulator) => [string, RequestInit], number, unknown]>)(
+    '%s answers a wrong request (%#) in its own error format, with no token',
+    async (name, build, status, body) => {
+      h = new ProviderHarness();
+      const emulator = await h.emulator(name);
+      const answer = await call(...build(emulator));
+      expect(answer.status).toBe(status);
+      expect(answer.json).toMatchObject(body as object);
+      expect(emulator.issuedTokens).toHaveLength(0);
+    },
+  );
 
-  it.each(['oauth2', 'youhodler', 'palisade', 'firstvision', 'alternative-payments'] as const)('%s: GET on the token path is 405, an unknown path 404', async (name) => {
-    h = new ProviderHarness();
-    const emulator = await h.emulator(name);
-    expect((await call(emulator.tokenUrl)).status).toBe(405);
-    expect((await call(`${emulator.baseUrl}/nowhere`)).status).toBe(404);
-    expect(emulator.requests.map((r) => r.kind)).toEqual(['token', 'other']);
-  });
+  it.each(['oauth2', 'youhodler', 'palisade', 'firstvision', 'alternative-payments'] as const)(
+    '%s: GET on the token path is 405, an unknown path 404',
+    async (name) => {
+      h = new ProviderHarness();
+      const emulator = await h.emulator(name);
+      expect((await call(emulator.tokenUrl)).status).toBe(405);
+      expect((await call(`${emulator.baseUrl}/nowhere`)).status).toBe(404);
+      expect(emulator.requests.map((r) => r.kind)).toEqual(['token', 'other']);
+    },
+  );
 
   it('firstvision json-body refuses the basic-query form, and the reverse', async () => {
     h = new ProviderHarness();
     const json = await h.emulator('firstvision', { variant: 'json-body' });
     expect((await call(...validRequest.firstvision(json))).status).toBe(400);
-    const ok = await call(json.tokenUrl, jsonPost({ grant_type: 'client_credentials', scope: 'edit', client_id: 'test-client', client_secret: 'test-secret' }));
+    const ok = await call(
+      json.tokenUrl,
+      jsonPost({
+        grant_type: 'client_credentials',
+        scope: 'edit',
+        client_id: 'test-client',
+        client_secret: 'test-secret',
+      }),
+    );
     expect(ok.status).toBe(200);
     const query = await h.emulator('firstvision');
-    expect((await call(query.tokenUrl, jsonPost({ grant_type: 'client_credentials', scope: 'edit', client_id: 'test-client', client_secret: 'test-secret' }))).status).toBe(400);
+    expect(
+      (
+        await call(
+          query.tokenUrl,
+          jsonPost({
+            grant_type: 'client_credentials',
+            scope: 'edit',
+            client_id: 'test-client',
+            client_secret: 'test-secret',
+          }),
+        )
+      ).status,
+    ).toBe(400);
   });
 });
 
@@ -89,7 +252,10 @@ describe('emulators: tokens and the protected resource', () => {
       const token = emulator.issuedTokens[0]!.accessToken;
       const withToken = (t: string) => call(emulator.resourceUrl, { headers: { authorization: `Bearer ${t}` } });
 
-      expect(await withToken(token)).toMatchObject({ status: 200, json: { ok: true, provider: name, clientId: 'test-client', path: '/api/ping' } });
+      expect(await withToken(token)).toMatchObject({
+        status: 200,
+        json: { ok: true, provider: name, clientId: 'test-client', path: '/api/ping' },
+      });
       const missing = await call(emulator.resourceUrl);
       expect(missing.status).toBe(401);
       expect(missing.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
@@ -111,7 +277,11 @@ describe('emulators: tokens and the protected resource', () => {
     h = new ProviderHarness();
     const emulator = await h.emulator('palisade');
     await call(...validRequest.palisade(emulator));
-    const answer = await call(`${emulator.baseUrl}/echo`, { method: 'PUT', body: 'hello', headers: { authorization: `Bearer ${emulator.issuedTokens[0]!.accessToken}` } });
+    const answer = await call(`${emulator.baseUrl}/echo`, {
+      method: 'PUT',
+      body: 'hello',
+      headers: { authorization: `Bearer ${emulator.issuedTokens[0]!.accessToken}` },
+    });
     expect(answer).toMatchObject({ status: 200, json: { method: 'PUT', body: 'hello', path: '/echo' } });
   });
 
@@ -120,7 +290,9 @@ describe('emulators: tokens and the protected resource', () => {
     const emulator = await h.emulator('youhodler');
     await call(...validRequest.youhodler(emulator));
     const [header, claims, signature] = emulator.issuedTokens[0]!.accessToken.split('.');
-    const jwks = (await call(`${emulator.baseUrl}/.well-known/jwks.json`)).json as { keys: Array<Record<string, string>> };
+    const jwks = (await call(`${emulator.baseUrl}/.well-known/jwks.json`)).json as {
+      keys: Array<Record<string, string>>;
+    };
     expect(jwks).toEqual(emulator.jwks());
     const key = createPublicKey({ key: jwks.keys[0]!, format: 'jwk' });
     expect(verify('sha256', Buffer.from(`${header}.${claims}`), key, Buffer.from(signature!, 'base64url'))).toBe(true);
@@ -169,7 +341,10 @@ describe('emulators: scripted failures through the library', () => {
     emulator.failNext({ drop: true });
     await expect(tokens.getToken('yh')).resolves.toMatchObject({ tokenType: 'Bearer' });
     emulator.failNext({ drop: true }, 3);
-    await expect(tokens.getToken('yh', { forceRefresh: true })).rejects.toMatchObject({ code: 'network_error', attempts: 3 });
+    await expect(tokens.getToken('yh', { forceRefresh: true })).rejects.toMatchObject({
+      code: 'network_error',
+      attempts: 3,
+    });
   });
 
   it('latency beyond timeoutMs is a timeout', async () => {
@@ -185,7 +360,14 @@ describe('emulators: scripted failures through the library', () => {
     h = new ProviderHarness();
     const emulator = await h.emulator('firstvision');
     const tokens = await h.tokens({ fv: emulator.clientOptions() });
-    emulator.failNext({ status: 502, body: '<html><body>Bad gateway test-secret</body></html>', headers: { 'content-type': 'text/html' } }, 3);
+    emulator.failNext(
+      {
+        status: 502,
+        body: '<html><body>Bad gateway test-secret</body></html>',
+        headers: { 'content-type': 'text/html' },
+      },
+      3,
+    );
     const error = await tokenError(tokens.getToken('fv'));
     expect(error).toMatchObject({ status: 502, code: 'server_error', attempts: 3 });
     expect(error.bodySnippet).toContain('Bad gateway');

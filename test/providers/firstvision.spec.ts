@@ -7,7 +7,12 @@ let h: ProviderHarness;
 afterEach(() => h.close());
 const start = async (variant: 'basic-query' | 'json-body' = 'basic-query') => {
   h = new ProviderHarness();
-  const firstvision = await h.emulator('firstvision', { basePath: '/sandbox', variant, clientId: 'POC_NAB_Dev', clientSecret: 's3cr3t' });
+  const firstvision = await h.emulator('firstvision', {
+    basePath: '/sandbox',
+    variant,
+    clientId: 'POC_NAB_Dev',
+    clientSecret: 's3cr3t',
+  });
   const tokens = await h.tokens({ fv: firstvision.clientOptions({ scope: ['read', 'edit'] }) });
   return { firstvision, tokens };
 };
@@ -33,7 +38,12 @@ describe('firstvision: request', () => {
     expect(request!.url).toBe('/sandbox/v1/api/oauth/token');
     expect(request!.headers['content-type']).toBe('application/json');
     expect(request!.headers.authorization).toBeUndefined();
-    expect(JSON.parse(request!.body)).toEqual({ grant_type: 'client_credentials', scope: 'edit read', client_id: 'POC_NAB_Dev', client_secret: 's3cr3t' });
+    expect(JSON.parse(request!.body)).toEqual({
+      grant_type: 'client_credentials',
+      scope: 'edit read',
+      client_id: 'POC_NAB_Dev',
+      client_secret: 's3cr3t',
+    });
   });
 
   it('a per-call scope replaces the configured one', async () => {
@@ -51,7 +61,9 @@ describe('firstvision: request', () => {
       clientSecret: 'b',
       scope: ['x', 'y'],
     });
-    expect(request.url).toBe('https://tenant.example/sandbox/v1/api/oauth/token?tenant=nab&grant_type=client_credentials&scope=x%20y');
+    expect(request.url).toBe(
+      'https://tenant.example/sandbox/v1/api/oauth/token?tenant=nab&grant_type=client_credentials&scope=x%20y',
+    );
     expect(request.body).toBeUndefined();
   });
 
@@ -69,7 +81,14 @@ describe('firstvision: request', () => {
     [{ basicEncoding: 'raw' as const, clientId: 'id:with-colon' }, 'clientId'],
   ])('rejects %j at boot, naming the field', async (override, field) => {
     h = new ProviderHarness();
-    const options = { strategy: 'firstvision' as const, baseUrl: 'https://stg34.visionplus.io/sandbox', clientId: 'a', clientSecret: 'b', scope: 'edit', ...override };
+    const options = {
+      strategy: 'firstvision' as const,
+      baseUrl: 'https://stg34.visionplus.io/sandbox',
+      clientId: 'a',
+      clientSecret: 'b',
+      scope: 'edit',
+      ...override,
+    };
     const error = await h.tokens({ fv: options }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OAuthConfigError);
     expect((error as OAuthConfigError).message).toContain(`"${field}"`);
@@ -83,17 +102,24 @@ describe('firstvision: token', () => {
     const token = await tokens.getToken('fv');
     const exp = jwtClaims(token.accessToken).exp as number;
     expect(firstvision.issuedTokens[0]!.expiresAt).toBe(exp * 1000);
-    expect(token).toEqual({ accessToken: firstvision.issuedTokens[0]!.accessToken, tokenType: 'Bearer', expiresAt: exp * 1000 });
+    expect(token).toEqual({
+      accessToken: firstvision.issuedTokens[0]!.accessToken,
+      tokenType: 'Bearer',
+      expiresAt: exp * 1000,
+    });
     expect(exp * 1000).toBe(h.clock.now() + 3600_000);
   });
 
-  it.each(['string', 'seconds', 'absolute-ms', 'milliseconds', 'missing'] as const)('expires_in as %s ends at the JWT exp', async (form) => {
-    const { firstvision, tokens } = await start();
-    firstvision.setExpiresIn(form).setTokenLifetime(1800);
-    const token = await tokens.getToken('fv');
-    expect(token.expiresAt).toBe(h.clock.now() + 1800_000);
-    expect(token.expiresAt).toBe((jwtClaims(token.accessToken).exp as number) * 1000);
-  });
+  it.each(['string', 'seconds', 'absolute-ms', 'milliseconds', 'missing'] as const)(
+    'expires_in as %s ends at the JWT exp',
+    async (form) => {
+      const { firstvision, tokens } = await start();
+      firstvision.setExpiresIn(form).setTokenLifetime(1800);
+      const token = await tokens.getToken('fv');
+      expect(token.expiresAt).toBe(h.clock.now() + 1800_000);
+      expect(token.expiresAt).toBe((jwtClaims(token.accessToken).exp as number) * 1000);
+    },
+  );
 });
 
 describe('firstvision: errors (JSON array)', () => {
@@ -101,7 +127,14 @@ describe('firstvision: errors (JSON array)', () => {
     const { firstvision, tokens } = await start();
     firstvision.setCredentials({ clientSecret: 'other' });
     const error = await tokenError(tokens.getToken('fv'));
-    expect(error).toMatchObject({ client: 'fv', status: 401, code: 'invalid_client', providerCode: '240101', description: 'Invalid client credentials or scope', attempts: 1 });
+    expect(error).toMatchObject({
+      client: 'fv',
+      status: 401,
+      code: 'invalid_client',
+      providerCode: '240101',
+      description: 'Invalid client credentials or scope',
+      attempts: 1,
+    });
     expect(error.message).not.toContain('s3cr3t');
     expect(firstvision.tokenRequests).toHaveLength(1);
   });
@@ -117,9 +150,24 @@ describe('firstvision: errors (JSON array)', () => {
     const { firstvision, tokens } = await start();
     firstvision.failNext({
       status: 401,
-      body: [{ detail: 'Please refer to invalid-params for error details', errorCode: '240101', instance: '/v1/api/oauth/token', 'invalid-params': ['Invalid client credentials or scope'], source: 'AGT', status: 401, title: 'Unauthorized' }],
+      body: [
+        {
+          detail: 'Please refer to invalid-params for error details',
+          errorCode: '240101',
+          instance: '/v1/api/oauth/token',
+          'invalid-params': ['Invalid client credentials or scope'],
+          source: 'AGT',
+          status: 401,
+          title: 'Unauthorized',
+        },
+      ],
     });
-    await expect(tokens.getToken('fv')).rejects.toMatchObject({ status: 401, code: 'invalid_client', providerCode: '240101', description: 'Invalid client credentials or scope' });
+    await expect(tokens.getToken('fv')).rejects.toMatchObject({
+      status: 401,
+      code: 'invalid_client',
+      providerCode: '240101',
+      description: 'Invalid client credentials or scope',
+    });
   });
 
   it('400 is invalid_request, not retried', async () => {

@@ -6,7 +6,11 @@ let h: ProviderHarness;
 afterEach(() => h.close());
 const start = async () => {
   h = new ProviderHarness();
-  const palisade = await h.emulator('palisade', { basePath: '/sandbox', clientId: 'jhYMYU4o', clientSecret: 'zjI4XChs' });
+  const palisade = await h.emulator('palisade', {
+    basePath: '/sandbox',
+    clientId: 'jhYMYU4o',
+    clientSecret: 'zjI4XChs',
+  });
   const tokens = await h.tokens({ palisade: palisade.clientOptions() });
   return { palisade, tokens };
 };
@@ -36,7 +40,9 @@ describe('palisade: request', () => {
     const tokens = await h.tokens({ palisade: palisade.clientOptions({ scope: 'balances:read' }) });
     await tokens.getToken('palisade');
     expect(Object.keys(JSON.parse(palisade.tokenRequests[0]!.body))).toEqual(['clientId', 'clientSecret']);
-    expect(h.logger.lines.filter((l) => l.level === 'warn' && l.message.includes('"scope" is ignored'))).toHaveLength(1);
+    expect(h.logger.lines.filter((l) => l.level === 'warn' && l.message.includes('"scope" is ignored'))).toHaveLength(
+      1,
+    );
   });
 });
 
@@ -75,7 +81,12 @@ describe('palisade: errors (google.rpc.Status)', () => {
     const { palisade, tokens } = await start();
     palisade.setCredentials({ clientSecret: 'another' });
     const error = await tokenError(tokens.getToken('palisade'));
-    expect(error).toMatchObject({ status: 401, code: 'invalid_client', providerCode: '16', description: 'invalid client credentials (UNAUTHENTICATED)' });
+    expect(error).toMatchObject({
+      status: 401,
+      code: 'invalid_client',
+      providerCode: '16',
+      description: 'invalid client credentials (UNAUTHENTICATED)',
+    });
     expect(error.message).not.toContain('zjI4XChs');
   });
 
@@ -98,6 +109,11 @@ describe('palisade: errors (google.rpc.Status)', () => {
     const { palisade, tokens } = await start();
     palisade.failNext({ status: 403, body: { code: 7, message: 'organization suspended' } });
     const error = await tokenError(tokens.getToken('palisade'));
-    expect(error).toMatchObject({ status: 403, code: 'invalid_client', providerCode: '7', description: 'organization suspended' });
+    expect(error).toMatchObject({
+      status: 403,
+      code: 'invalid_client',
+      providerCode: '7',
+      description: 'organization suspended',
+    });
   });
 });

@@ -33,7 +33,10 @@ describe.each([
   it('the call carries the provider token as `Bearer …`; the token endpoint never sees a bearer', async () => {
     const { emulator, callApi } = await boot(name, options);
     const answer = await callApi();
-    expect(answer).toEqual({ status: 200, body: expect.objectContaining({ ok: true, provider: name, clientId: 'test-client' }) });
+    expect(answer).toEqual({
+      status: 200,
+      body: expect.objectContaining({ ok: true, provider: name, clientId: 'test-client' }),
+    });
 
     const [token] = emulator.issuedTokens;
     expect(emulator.resourceRequests.map((r) => r.headers.authorization)).toEqual([`Bearer ${token!.accessToken}`]);
@@ -65,7 +68,9 @@ describe.each([
     h.clock.advance(3600_000);
     expect((await callApi()).status).toBe(200);
     expect(emulator.tokenRequests).toHaveLength(2);
-    expect(emulator.resourceRequests.map((r) => r.headers.authorization)).toEqual(emulator.issuedTokens.map((t) => `Bearer ${t.accessToken}`));
+    expect(emulator.resourceRequests.map((r) => r.headers.authorization)).toEqual(
+      emulator.issuedTokens.map((t) => `Bearer ${t.accessToken}`),
+    );
   });
 
   it('when no token can be had the call fails closed: the API never sees it', async () => {

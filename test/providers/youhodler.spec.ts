@@ -6,7 +6,11 @@ let h: ProviderHarness;
 afterEach(() => h.close());
 const start = async () => {
   h = new ProviderHarness();
-  const youhodler = await h.emulator('youhodler', { basePath: '/sandbox', clientId: 'b8e2f1a0', clientSecret: 'cs_live_abc123' });
+  const youhodler = await h.emulator('youhodler', {
+    basePath: '/sandbox',
+    clientId: 'b8e2f1a0',
+    clientSecret: 'cs_live_abc123',
+  });
   const tokens = await h.tokens({ yh: youhodler.clientOptions() });
   return { youhodler, tokens };
 };
@@ -22,7 +26,11 @@ describe('youhodler: request', () => {
     expect(request!.headers['content-type']).toBe('application/json');
     expect(request!.headers.authorization).toBeUndefined();
     expect(request!.headers['idempotency-key']).toBeUndefined();
-    expect(JSON.parse(request!.body)).toEqual({ client_id: 'b8e2f1a0', client_secret: 'cs_live_abc123', grant_type: 'client_credentials' });
+    expect(JSON.parse(request!.body)).toEqual({
+      client_id: 'b8e2f1a0',
+      client_secret: 'cs_live_abc123',
+      grant_type: 'client_credentials',
+    });
     expect(Object.keys(JSON.parse(request!.body))).toEqual(['client_id', 'client_secret', 'grant_type']);
   });
 
@@ -39,7 +47,9 @@ describe('youhodler: request', () => {
     await tokens.getToken('yh');
     await tokens.getToken('yh', { forceRefresh: true });
     expect(youhodler.tokenRequests.map((r) => JSON.parse(r.body).scope)).toEqual([undefined, undefined]);
-    expect(h.logger.lines.filter((l) => l.level === 'warn' && l.message.includes('"scope" is ignored'))).toHaveLength(1);
+    expect(h.logger.lines.filter((l) => l.level === 'warn' && l.message.includes('"scope" is ignored'))).toHaveLength(
+      1,
+    );
   });
 });
 
@@ -47,7 +57,11 @@ describe('youhodler: token', () => {
   it('reads access_token, token_type and expires_in (issued_token_type is ignored)', async () => {
     const { youhodler, tokens } = await start();
     const token = await tokens.getToken('yh');
-    expect(token).toEqual({ accessToken: youhodler.issuedTokens[0]!.accessToken, tokenType: 'Bearer', expiresAt: h.clock.now() + 3600_000 });
+    expect(token).toEqual({
+      accessToken: youhodler.issuedTokens[0]!.accessToken,
+      tokenType: 'Bearer',
+      expiresAt: h.clock.now() + 3600_000,
+    });
     expect(jwtClaims(token.accessToken)).toMatchObject({ sub: 'b8e2f1a0', exp: (h.clock.now() + 3600_000) / 1000 });
   });
 });
@@ -86,7 +100,11 @@ describe('youhodler: errors', () => {
 
   it('429 with only a Retry-After header (seconds) waits that long', async () => {
     const { youhodler, tokens } = await start();
-    youhodler.failNext({ status: 429, body: { code: 'rate_limited', message: 'Too many requests.' }, headers: { 'retry-after': '2' } });
+    youhodler.failNext({
+      status: 429,
+      body: { code: 'rate_limited', message: 'Too many requests.' },
+      headers: { 'retry-after': '2' },
+    });
     await tokens.getToken('yh');
     expect(h.clock.sleeps).toEqual([2000]);
   });
@@ -103,7 +121,13 @@ describe('youhodler: errors', () => {
     const { youhodler, tokens } = await start();
     youhodler.failNext({ error: 'rate_limited', retryAfterMs: 500 }, 3);
     const error = await tokenError(tokens.getToken('yh'));
-    expect(error).toMatchObject({ status: 429, code: 'rate_limited', providerCode: 'rate_limited', retryAfterMs: 500, attempts: 3 });
+    expect(error).toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+      providerCode: 'rate_limited',
+      retryAfterMs: 500,
+      attempts: 3,
+    });
     expect(h.clock.sleeps).toEqual([500, 500]);
   });
 
@@ -114,7 +138,12 @@ describe('youhodler: errors', () => {
     expect(error).toMatchObject({ status: 429, code: 'rate_limited', retryAfterMs: 60_000, attempts: 1 });
     h.clock.advance(10_000);
     const again = await tokenError(tokens.getToken('yh'));
-    expect(again).toMatchObject({ code: 'rate_limited', providerCode: 'rate_limited', attempts: 0, retryAfterMs: 50_000 });
+    expect(again).toMatchObject({
+      code: 'rate_limited',
+      providerCode: 'rate_limited',
+      attempts: 0,
+      retryAfterMs: 50_000,
+    });
     expect(youhodler.tokenRequests).toHaveLength(1);
     h.clock.advance(50_000);
     await expect(tokens.getToken('yh')).resolves.toMatchObject({ tokenType: 'Bearer' });

@@ -32,7 +32,15 @@ Module({
       logger,
       // A generous bound: this test is about single flight, not about a starved CPU's timeouts.
       store: new RedisTokenStore(redis, { prefix: PREFIX, commandTimeoutMs: 5_000 }),
-      clients: { fleet: { strategy: 'oauth2', tokenUrl: TOKEN_URL, clientId: 'fleet-client', clientSecret: 'fleet-secret', scope: 'read' } },
+      clients: {
+        fleet: {
+          strategy: 'oauth2',
+          tokenUrl: TOKEN_URL,
+          clientId: 'fleet-client',
+          clientSecret: 'fleet-secret',
+          scope: 'read',
+        },
+      },
     }),
   ],
 })(AppModule);

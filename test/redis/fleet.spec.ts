@@ -35,9 +35,13 @@ interface Done {
 /** The next IPC message of `type` from `child`; rejects if the child exits first or after `BOUND_MS`. */
 function nextMessage<T extends { type: string }>(child: ChildProcess, type: T['type']): Promise<T> {
   return new Promise<T>((resolvePromise, reject) => {
-    const timer = setTimeout(() => finish(new Error(`worker ${child.pid}: no "${type}" within ${BOUND_MS} ms\n${stderr.get(child) ?? ''}`)), BOUND_MS);
+    const timer = setTimeout(
+      () => finish(new Error(`worker ${child.pid}: no "${type}" within ${BOUND_MS} ms\n${stderr.get(child) ?? ''}`)),
+      BOUND_MS,
+    );
     const onMessage = (message: { type: string }) => message.type === type && finish(undefined, message as T);
-    const onExit = (code: number | null) => finish(new Error(`worker ${child.pid} exited (${code}) before "${type}"\n${stderr.get(child) ?? ''}`));
+    const onExit = (code: number | null) =>
+      finish(new Error(`worker ${child.pid} exited (${code}) before "${type}"\n${stderr.get(child) ?? ''}`));
     function finish(error?: Error, message?: T) {
       clearTimeout(timer);
       child.off('message', onMessage);
@@ -62,7 +66,11 @@ describeWithRedis('fleet-wide single flight across processes', () => {
       startRedisServer(),
       startRecordingServer({
         'POST /oauth/token': (_req: RecordedRequest, res: ServerResponse) =>
-          json(res, 200, { access_token: `AT-fleet-${server.requests.length}`, token_type: 'Bearer', expires_in: 3600 }),
+          json(res, 200, {
+            access_token: `AT-fleet-${server.requests.length}`,
+            token_type: 'Bearer',
+            expires_in: 3600,
+          }),
       }),
     ]);
   }, 180_000);
@@ -86,7 +94,10 @@ describeWithRedis('fleet-wide single flight across processes', () => {
       PREFIX: 'fleet:',
     };
     for (let i = 0; i < WORKERS; i++) {
-      const child = fork(join(REPO, 'test', 'redis', 'fleet-worker.mjs'), [], { env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      const child = fork(join(REPO, 'test', 'redis', 'fleet-worker.mjs'), [], {
+        env,
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      });
       stderr.set(child, '');
       child.stderr?.on('data', (chunk: Buffer) => stderr.set(child, (stderr.get(child) ?? '') + chunk.toString()));
       children.push(child);

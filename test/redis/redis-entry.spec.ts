@@ -12,7 +12,12 @@ describe('the redis entry point', () => {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) walk(path);
         else if (path.endsWith('.ts') && !relative(root, path).startsWith(join('stores', 'redis'))) {
-          if (/from\s+['"]ioredis['"]|import\(\s*['"]ioredis['"]|require\(\s*['"]ioredis['"]/.test(readFileSync(path, 'utf8'))) offenders.push(relative(root, path));
+          if (
+            /from\s+['"]ioredis['"]|import\(\s*['"]ioredis['"]|require\(\s*['"]ioredis['"]/.test(
+              readFileSync(path, 'utf8'),
+            )
+          )
+            offenders.push(relative(root, path));
         }
       }
     };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import type { OAuthClientOptions, StoredToken } from '../../lib/index.js';
 import { RedisTokenStore, type RedisTokenStoreOptions } from '../../lib/stores/redis/index.js';
@@ -32,7 +32,13 @@ const replicas: Replica[] = [];
 const looseStores: RedisTokenStore[] = [];
 
 const clients = (): Record<string, OAuthClientOptions> => ({
-  [CLIENT]: { strategy: 'oauth2', tokenUrl: `${server.url}/oauth/token`, clientId: 'svc', clientSecret: 'pw', scope: 'read' },
+  [CLIENT]: {
+    strategy: 'oauth2',
+    tokenUrl: `${server.url}/oauth/token`,
+    clientId: 'svc',
+    clientSecret: 'pw',
+    scope: 'read',
+  },
 });
 
 async function replica(options: RedisTokenStoreOptions = {}): Promise<Replica> {
@@ -44,7 +50,8 @@ async function replica(options: RedisTokenStoreOptions = {}): Promise<Replica> {
 
 const outageWarnings = (app: { logger: CaptureLogger }) =>
   app.logger.lines.filter((l) => l.level === 'warn' && l.message.includes('Redis token store unavailable'));
-const resumed = (app: { logger: CaptureLogger }) => app.logger.lines.filter((l) => l.message.includes('reachable again')).length;
+const resumed = (app: { logger: CaptureLogger }) =>
+  app.logger.lines.filter((l) => l.message.includes('reachable again')).length;
 
 /** Polls every 20 ms until `condition` holds; fails after `boundMs`. */
 async function until(condition: () => boolean | Promise<boolean>, boundMs: number, what: string): Promise<void> {
@@ -77,7 +84,11 @@ describeWithRedis('RedisTokenStore when Redis is down or slow', () => {
     redis = await startRedisServer();
     server = await startRecordingServer({
       'POST /oauth/token': (_req: RecordedRequest, res: ServerResponse) =>
-        json(res, 200, { access_token: `AT-${++issued}-${randomBytes(4).toString('hex')}`, token_type: 'Bearer', expires_in: 3600 }),
+        json(res, 200, {
+          access_token: `AT-${++issued}-${randomBytes(4).toString('hex')}`,
+          token_type: 'Bearer',
+          expires_in: 3600,
+        }),
     });
   });
   afterAll(async () => {
@@ -109,10 +120,15 @@ describeWithRedis('RedisTokenStore when Redis is down or slow', () => {
     // Cached tokens are still served; new keys are fetched and cached per process.
     expect(await a.tokens.getToken(CLIENT)).toEqual(shared);
     for (const scope of ['x', 'y', 'z']) {
-      const { ms } = await timed(() => Promise.all([a.tokens.getToken(CLIENT, { scope }), b.tokens.getToken(CLIENT, { scope })]));
+      const { ms } = await timed(() =>
+        Promise.all([a.tokens.getToken(CLIENT, { scope }), b.tokens.getToken(CLIENT, { scope })]),
+      );
       expect(ms).toBeLessThan(2_000);
     }
-    const [ax, ax2] = await Promise.all([a.tokens.getToken(CLIENT, { scope: 'x' }), a.tokens.getToken(CLIENT, { scope: 'x' })]);
+    const [ax, ax2] = await Promise.all([
+      a.tokens.getToken(CLIENT, { scope: 'x' }),
+      a.tokens.getToken(CLIENT, { scope: 'x' }),
+    ]);
     expect(ax2).toEqual(ax); // cached in-process
     expect(server.requests).toHaveLength(1 + 3 * 2); // no sharing while Redis is away
     expect(outageWarnings(a)).toHaveLength(1);
@@ -145,7 +161,9 @@ describeWithRedis('RedisTokenStore when Redis is down or slow', () => {
     expect(first.value.tokenType).toBe('Bearer');
     // One bounded wait (the read that timed out), then the store is known to be down.
     expect(first.ms).toBeLessThan(commandTimeoutMs + 1_500);
-    const rest = await timed(() => Promise.all(['f1', 'f2', 'f3', 'f4'].map((scope) => a.tokens.getToken(CLIENT, { scope }))));
+    const rest = await timed(() =>
+      Promise.all(['f1', 'f2', 'f3', 'f4'].map((scope) => a.tokens.getToken(CLIENT, { scope }))),
+    );
     expect(rest.ms).toBeLessThan(commandTimeoutMs + 1_500);
     expect(server.requests).toHaveLength(6);
     const warned = outageWarnings(a);
@@ -166,7 +184,10 @@ describeWithRedis('RedisTokenStore when Redis is down or slow', () => {
     const store = new RedisTokenStore({ host: '127.0.0.1', port: redis.port }, { prefix, commandTimeoutMs });
     looseStores.push(store);
     store.init({ logger, clock: new FakeClock() });
-    const value: StoredToken = { token: { accessToken: 'AT-local', tokenType: 'Bearer', expiresAt: T0 + 60_000 }, obtainedAt: T0 };
+    const value: StoredToken = {
+      token: { accessToken: 'AT-local', tokenType: 'Bearer', expiresAt: T0 + 60_000 },
+      obtainedAt: T0,
+    };
     await store.set('c:k', value, 60_000);
 
     redis.pause();

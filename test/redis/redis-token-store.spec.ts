@@ -21,7 +21,11 @@ let server: RecordingServer;
 let issued = 0;
 let respond: (req: RecordedRequest, res: ServerResponse) => void | Promise<void>;
 const issue = (_req: RecordedRequest, res: ServerResponse) =>
-  json(res, 200, { access_token: `AT-${++issued}-${randomBytes(6).toString('hex')}`, token_type: 'Bearer', expires_in: 3600 });
+  json(res, 200, {
+    access_token: `AT-${++issued}-${randomBytes(6).toString('hex')}`,
+    token_type: 'Bearer',
+    expires_in: 3600,
+  });
 
 let prefix: string;
 let testNo = 0;
@@ -29,7 +33,13 @@ const apps: Booted[] = [];
 const stores: RedisTokenStore[] = [];
 
 const clients = (): Record<string, OAuthClientOptions> => ({
-  [CLIENT]: { strategy: 'oauth2', tokenUrl: `${server.url}/oauth/token`, clientId: 'svc', clientSecret: SECRET, scope: 'read' },
+  [CLIENT]: {
+    strategy: 'oauth2',
+    tokenUrl: `${server.url}/oauth/token`,
+    clientId: 'svc',
+    clientSecret: SECRET,
+    scope: 'read',
+  },
 });
 
 function newStore(options: RedisTokenStoreOptions = {}): RedisTokenStore {
@@ -45,7 +55,8 @@ async function replica(options: RedisTokenStoreOptions = {}, clock = new FakeClo
   return app;
 }
 
-const warnings = (app: { logger: CaptureLogger }) => app.logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
+const warnings = (app: { logger: CaptureLogger }) =>
+  app.logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
 const valueKeys = () => admin.keys(`${prefix}*:t:*`);
 const lockKeys = () => admin.keys(`${prefix}*:l:*`);
 
@@ -141,7 +152,9 @@ describeWithRedis('RedisTokenStore against a real redis-server', () => {
 
     it('three replicas in one process, 300 concurrent calls on a cold key: one token request', async () => {
       const replicas = await Promise.all([replica(), replica(), replica()]);
-      const tokens = await Promise.all(replicas.flatMap((r) => Array.from({ length: 100 }, () => r.tokens.getToken(CLIENT))));
+      const tokens = await Promise.all(
+        replicas.flatMap((r) => Array.from({ length: 100 }, () => r.tokens.getToken(CLIENT))),
+      );
       expect(server.requests).toHaveLength(1);
       expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
       expect(await lockKeys()).toEqual([]);
@@ -204,7 +217,13 @@ describeWithRedis('RedisTokenStore against a real redis-server', () => {
 
       const keys = await valueKeys();
       expect(keys).toHaveLength(2);
-      for (const garbage of ['e1:AAAA', 'e1:' + randomBytes(64).toString('base64'), 'p1:{"token":1}', 'p1:not json', 'zz']) {
+      for (const garbage of [
+        'e1:AAAA',
+        'e1:' + randomBytes(64).toString('base64'),
+        'p1:{"token":1}',
+        'p1:not json',
+        'zz',
+      ]) {
         for (const valueKey of keys) await admin.hset(valueKey, 'd', garbage, 'w', randomBytes(4).toString('hex'));
         await expect(sealed.get('c:k1')).resolves.toBeUndefined();
         await expect(sealed.get('c:k2')).resolves.toBeUndefined();
@@ -220,7 +239,9 @@ describeWithRedis('RedisTokenStore against a real redis-server', () => {
 
     it('rejects a key that is not 32 bytes, naming the option', () => {
       for (const bad of ['short', randomBytes(16), randomBytes(31).toString('hex')]) {
-        expect(() => new RedisTokenStore({ host: '127.0.0.1', port: redis.port, lazyConnect: true }, { encryptionKey: bad })).toThrow(OAuthConfigError);
+        expect(
+          () => new RedisTokenStore({ host: '127.0.0.1', port: redis.port, lazyConnect: true }, { encryptionKey: bad }),
+        ).toThrow(OAuthConfigError);
       }
       expect(() => new RedisTokenStore({ lazyConnect: true }, { encryptionKey: 'short' })).toThrow(/encryptionKey/);
     });
@@ -306,7 +327,11 @@ describeWithRedis('RedisTokenStore against a real redis-server', () => {
       // Outlive several lock lifetimes: renewal keeps the lock, B keeps waiting.
       const [lock] = await lockKeys();
       const until3Ttl = Date.now() + 3 * lockTtlMs;
-      await until(async () => Date.now() > until3Ttl && (await admin.exists(lock!)) === 1, 5_000, 'lock outlived its ttl');
+      await until(
+        async () => Date.now() > until3Ttl && (await admin.exists(lock!)) === 1,
+        5_000,
+        'lock outlived its ttl',
+      );
       expect(bFetches).toBe(0);
       aFetch.finish();
       await expect(aFetch.done).resolves.toMatchObject({ token: { accessToken: 'AT-slow' } });
@@ -318,9 +343,13 @@ describeWithRedis('RedisTokenStore against a real redis-server', () => {
   describe('invalidate across replicas', () => {
     /** Replicas subscribe to invalidations in the background: wait until `count` listen. */
     const listening = (count: number) =>
-      until(async () => Number(((await admin.pubsub('NUMSUB', `${prefix}invalidate`)) as [string, number])[1]) >= count, 5_000, 'subscribers');
+      until(
+        async () => Number(((await admin.pubsub('NUMSUB', `${prefix}invalidate`)) as [string, number])[1]) >= count,
+        5_000,
+        'subscribers',
+      );
 
-    it('invalidate(client) drops the shared entries and the other replicas\' in-process copies', async () => {
+    it("invalidate(client) drops the shared entries and the other replicas' in-process copies", async () => {
       const a = await replica();
       const b = await replica();
       await listening(2);
@@ -333,7 +362,11 @@ describeWithRedis('RedisTokenStore against a real redis-server', () => {
       expect(await valueKeys()).toEqual([]);
       // B held `first` in memory; the broadcast drops it, so B's next call fetches a new token.
       let fresh = first;
-      await until(async () => (fresh = await b.tokens.getToken(CLIENT)).accessToken !== first.accessToken, 5_000, 'B dropped the token');
+      await until(
+        async () => (fresh = await b.tokens.getToken(CLIENT)).accessToken !== first.accessToken,
+        5_000,
+        'B dropped the token',
+      );
       expect(server.requests).toHaveLength(3);
       expect(await a.tokens.getToken(CLIENT)).toEqual(fresh); // A reads B's new token from Redis
       expect(server.requests).toHaveLength(3);
@@ -348,7 +381,11 @@ describeWithRedis('RedisTokenStore against a real redis-server', () => {
       expect(await b.tokens.getToken(CLIENT, { scope: 'write' })).toEqual(write);
       await a.tokens.invalidate(CLIENT, { scope: 'write' });
       expect(await b.tokens.getToken(CLIENT)).toEqual(read);
-      await until(async () => (await b.tokens.getToken(CLIENT, { scope: 'write' })).accessToken !== write.accessToken, 5_000, 'B dropped write');
+      await until(
+        async () => (await b.tokens.getToken(CLIENT, { scope: 'write' })).accessToken !== write.accessToken,
+        5_000,
+        'B dropped write',
+      );
       expect(server.requests).toHaveLength(3);
     });
 
@@ -388,7 +425,11 @@ describeWithRedis('RedisTokenStore against a real redis-server', () => {
       expect(await created.get('c:none')).toBeUndefined();
       await created.close();
       const clientsAfter = await admin.client('LIST');
-      expect(String(clientsAfter).split('\n').filter((l) => l.trim() !== '').length).toBe(1); // only admin
+      expect(
+        String(clientsAfter)
+          .split('\n')
+          .filter((l) => l.trim() !== '').length,
+      ).toBe(1); // only admin
     });
   });
 });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { AttachToMatcher, parseRequestUrl, type MatchableClient } from '../../lib/http/attach-to.matcher.js';
 
 /**
- * Properties of `attachTo` matching (DESIGN "attachTo matching") over generated entries and
+ * Properties of `attachTo` matching (docs/http.md) over generated entries and
  * request URLs, checked against a small reference model that works on path SEGMENTS: an entry
  * matches when the scheme, host and port are the same and its segments are a prefix of the
  * request's (after dot-segment resolution); the longest entry wins.
@@ -56,7 +56,10 @@ const entry = fc.record({
 
 /** A request path: segments, some of them `.` / `..`, maybe a trailing slash, query, fragment. */
 const requestPath = fc.record({
-  segments: fc.array(fc.oneof({ weight: 5, arbitrary: segment }, { weight: 1, arbitrary: fc.constantFrom('.', '..') }), { maxLength: 5 }),
+  segments: fc.array(
+    fc.oneof({ weight: 5, arbitrary: segment }, { weight: 1, arbitrary: fc.constantFrom('.', '..') }),
+    { maxLength: 5 },
+  ),
   trailingSlash: fc.boolean(),
   query: fc.constantFrom('', '?a=1', '?next=/v1/admin', '#frag'),
 });
@@ -71,7 +74,12 @@ function resolveDots(segments: string[]): string[] {
 }
 
 /** The reference model. Segments are compared as the URL parser leaves them. */
-function modelMatch(entries: Entry[], reqOrigin: Origin, reqSegments: string[], trailingSlash: boolean): string | undefined {
+function modelMatch(
+  entries: Entry[],
+  reqOrigin: Origin,
+  reqSegments: string[],
+  trailingSlash: boolean,
+): string | undefined {
   const resolved = resolveDots(reqSegments);
   // A trailing `.`/`..` leaves a directory path: `/a/..` is `/`, `/a/.` is `/a/`.
   const last = reqSegments[reqSegments.length - 1];
@@ -100,7 +108,11 @@ function matcherFor(entries: Entry[]): AttachToMatcher {
     byClient.set(e.client, [...(byClient.get(e.client) ?? []), raw]);
   }
   // Clients are configured in the order their first entry appears (the model's "first wins").
-  const clients: MatchableClient[] = [...byClient].map(([name, attachTo]) => ({ name, attachTo, tokenUrl: 'https://idp.invalid/token' }));
+  const clients: MatchableClient[] = [...byClient].map(([name, attachTo]) => ({
+    name,
+    attachTo,
+    tokenUrl: 'https://idp.invalid/token',
+  }));
   return new AttachToMatcher(clients);
 }
 
@@ -108,17 +120,26 @@ describe('AttachToMatcher', () => {
   let matched = 0;
   it('agrees with the segment-prefix model, longest prefix first, over generated configs and URLs', () => {
     fc.assert(
-      fc.property(fc.array(entry, { minLength: 1, maxLength: 6 }), origin, fc.nat(), requestPath, fc.integer({ min: 0, max: 7 }), (entries, randomOrigin, pick, req, variant) => {
-        // Most requests go to a configured origin, so the prefix logic is what gets exercised.
-        const reqOrigin = pick % 4 === 0 ? randomOrigin : entries[pick % entries.length]!.origin;
-        const ordered = orderByClient(entries);
-        const matcher = matcherFor(ordered);
-        const url = parseRequestUrl(spell(reqOrigin, variant) + pathOf(req.segments) + (req.trailingSlash ? '/' : '') + req.query);
-        expect(url).toBeDefined();
-        const expected = modelMatch(ordered, reqOrigin, req.segments, req.trailingSlash);
-        if (expected !== undefined) matched++;
-        expect(matcher.match(url!)?.client).toBe(expected);
-      }),
+      fc.property(
+        fc.array(entry, { minLength: 1, maxLength: 6 }),
+        origin,
+        fc.nat(),
+        requestPath,
+        fc.integer({ min: 0, max: 7 }),
+        (entries, randomOrigin, pick, req, variant) => {
+          // Most requests go to a configured origin, so the prefix logic is what gets exercised.
+          const reqOrigin = pick % 4 === 0 ? randomOrigin : entries[pick % entries.length]!.origin;
+          const ordered = orderByClient(entries);
+          const matcher = matcherFor(ordered);
+          const url = parseRequestUrl(
+            spell(reqOrigin, variant) + pathOf(req.segments) + (req.trailingSlash ? '/' : '') + req.query,
+          );
+          expect(url).toBeDefined();
+          const expected = modelMatch(ordered, reqOrigin, req.segments, req.trailingSlash);
+          if (expected !== undefined) matched++;
+          expect(matcher.match(url!)?.client).toBe(expected);
+        },
+      ),
       { numRuns: 3000 },
     );
     // The generator is not degenerate: a fair share of the URLs do match some entry.
@@ -171,11 +192,19 @@ describe('AttachToMatcher', () => {
 
   it("a client's token endpoint is recognised however its URL is spelled", () => {
     fc.assert(
-      fc.property(origin, fc.array(segment, { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 7 }), fc.boolean(), (o, segments, variant, slash) => {
-        const tokenUrl = `${canonicalOrigin(o)}${pathOf(segments)}`;
-        const matcher = new AttachToMatcher([{ name: 'alpha', attachTo: [], tokenUrl }]);
-        expect(matcher.isTokenEndpoint(new URL(spell(o, variant) + pathOf(segments) + (slash ? '/' : '')))).toBe(true);
-      }),
+      fc.property(
+        origin,
+        fc.array(segment, { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.boolean(),
+        (o, segments, variant, slash) => {
+          const tokenUrl = `${canonicalOrigin(o)}${pathOf(segments)}`;
+          const matcher = new AttachToMatcher([{ name: 'alpha', attachTo: [], tokenUrl }]);
+          expect(matcher.isTokenEndpoint(new URL(spell(o, variant) + pathOf(segments) + (slash ? '/' : '')))).toBe(
+            true,
+          );
+        },
+      ),
     );
   });
 });

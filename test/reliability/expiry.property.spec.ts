@@ -1,10 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { computeExpiry, MAX_LIFETIME_MS, readExpiresIn } from '../../lib/token-endpoint/token-expiry.js';
+import { readNumber } from '../../lib/common/read-number.js';
+import { computeExpiry, MAX_LIFETIME_MS } from '../../lib/token-endpoint/token-expiry.js';
 import { fakeJwt } from '../support/recording-server.js';
 
 /**
- * Properties of the `expires_in` normaliser (DESIGN "expires_in normalisation") over generated
+ * Properties of the `expires_in` normaliser (docs/configuration.md) over generated
  * inputs: numbers, numeric strings, absolute epochs in s and ms, JWT `exp` caps, garbage.
  */
 const NOW = Date.UTC(2026, 0, 1);
@@ -16,7 +17,9 @@ const now = fc.integer({ min: Date.UTC(2002, 0, 1), max: Date.UTC(2100, 0, 1) })
 const relativeSeconds = fc.integer({ min: 1, max: 1e9 });
 const opaque = fc.stringMatching(/^[A-Za-z0-9_-]{8,40}$/);
 const jwtWithExp = (expSeconds: number) => fakeJwt({ sub: 'svc', exp: expSeconds });
-/** The model's expiry: whatever the provider says, at most one year ahead (DESIGN "Rulings"). */
+/** Java's Long.MAX_VALUE as JSON.parse reads it (a double: 2^63). */
+const LONG_MAX_VALUE = JSON.parse('9223372036854775807') as number;
+/** The model's expiry: whatever the provider says, at most one year ahead (docs/errors.md). */
 const clamped = (at: number, expiresAt: number) => Math.min(expiresAt, at + MAX_LIFETIME_MS);
 const asNumberOrString = <T extends number>(arb: fc.Arbitrary<T>) =>
   arb.chain((n) => fc.constantFrom<number | string>(n, String(n), ` ${n} `));
@@ -38,7 +41,7 @@ describe('computeExpiry', () => {
         const result = computeExpiry(expiresIn, token, at, DEFAULT_TTL_MS);
         if (!result.ok) return;
         expect(Number.isInteger(result.expiresAt)).toBe(true);
-        if (readExpiresIn(expiresIn) === 0) expect(result.expiresAt).toBe(at);
+        if (readNumber(expiresIn) === 0) expect(result.expiresAt).toBe(at);
         else expect(result.expiresAt).toBeGreaterThan(at);
       }),
       { numRuns: 2000 },
@@ -59,20 +62,41 @@ describe('computeExpiry', () => {
 
   it('an accepted expiry is never more than one year ahead, however large the value', () => {
     const huge = fc.oneof(
-      fc.constantFrom<unknown>(9223372036854775807, '9223372036854775807', 1e308, '1e308', Number.MAX_SAFE_INTEGER, 8.64e15 + 1, 2 ** 53),
+      fc.constantFrom<unknown>(
+        LONG_MAX_VALUE,
+        '9223372036854775807',
+        1e308,
+        '1e308',
+        Number.MAX_SAFE_INTEGER,
+        8.64e15 + 1,
+        2 ** 53,
+      ),
       fc.double({ min: 1, max: 1e308, noNaN: true }),
     );
     fc.assert(
-      fc.property(huge, fc.oneof(opaque, fc.integer({ min: 1, max: 2 ** 40 }).map(jwtWithExp)), now, (expiresIn, token, at) => {
-        const result = computeExpiry(expiresIn, token, at, DEFAULT_TTL_MS);
-        if (!result.ok) return;
-        expect(result.expiresAt).toBeLessThanOrEqual(at + MAX_LIFETIME_MS);
-        expect(() => new Date(result.expiresAt).toISOString()).not.toThrow();
-      }),
+      fc.property(
+        huge,
+        fc.oneof(opaque, fc.integer({ min: 1, max: 2 ** 40 }).map(jwtWithExp)),
+        now,
+        (expiresIn, token, at) => {
+          const result = computeExpiry(expiresIn, token, at, DEFAULT_TTL_MS);
+          if (!result.ok) return;
+          expect(result.expiresAt).toBeLessThanOrEqual(at + MAX_LIFETIME_MS);
+          expect(() => new Date(result.expiresAt).toISOString()).not.toThrow();
+        },
+      ),
       { numRuns: 1000 },
     );
-    expect(computeExpiry(9223372036854775807, 'opaque-token', NOW, DEFAULT_TTL_MS)).toEqual({ ok: true, expiresAt: NOW + MAX_LIFETIME_MS, source: 'expires_in' });
-    expect(computeExpiry(1e308, 'opaque-token', NOW, DEFAULT_TTL_MS)).toEqual({ ok: true, expiresAt: NOW + MAX_LIFETIME_MS, source: 'expires_in' });
+    expect(computeExpiry(LONG_MAX_VALUE, 'opaque-token', NOW, DEFAULT_TTL_MS)).toEqual({
+      ok: true,
+      expiresAt: NOW + MAX_LIFETIME_MS,
+      source: 'expires_in',
+    });
+    expect(computeExpiry(1e308, 'opaque-token', NOW, DEFAULT_TTL_MS)).toEqual({
+      ok: true,
+      expiresAt: NOW + MAX_LIFETIME_MS,
+      source: 'expires_in',
+    });
   });
 
   it('is monotonic in a relative expires_in', () => {
@@ -93,7 +117,8 @@ describe('computeExpiry', () => {
         const inSeconds = Math.floor(expiresAtMs / 1000);
         const s = computeExpiry(inSeconds, token, at, DEFAULT_TTL_MS);
         const ms = computeExpiry(expiresAtMs, token, at, DEFAULT_TTL_MS);
-        if (inSeconds * 1000 > at) expect(s).toEqual({ ok: true, expiresAt: clamped(at, inSeconds * 1000), source: 'expires_in' });
+        if (inSeconds * 1000 > at)
+          expect(s).toEqual({ ok: true, expiresAt: clamped(at, inSeconds * 1000), source: 'expires_in' });
         else expect(s.ok).toBe(false);
         expect(ms).toEqual({ ok: true, expiresAt: clamped(at, expiresAtMs), source: 'expires_in' });
       }),
@@ -129,17 +154,34 @@ describe('computeExpiry', () => {
     fc.assert(
       fc.property(missing, now, fc.integer({ min: 1, max: 1e6 }), opaque, (expiresIn, at, expAhead, token) => {
         const exp = Math.floor(at / 1000) + expAhead;
-        expect(computeExpiry(expiresIn, jwtWithExp(exp), at, DEFAULT_TTL_MS)).toEqual({ ok: true, expiresAt: clamped(at, exp * 1000), source: 'jwt' });
-        expect(computeExpiry(expiresIn, token, at, DEFAULT_TTL_MS)).toEqual({ ok: true, expiresAt: at + DEFAULT_TTL_MS, source: 'default' });
+        expect(computeExpiry(expiresIn, jwtWithExp(exp), at, DEFAULT_TTL_MS)).toEqual({
+          ok: true,
+          expiresAt: clamped(at, exp * 1000),
+          source: 'jwt',
+        });
+        expect(computeExpiry(expiresIn, token, at, DEFAULT_TTL_MS)).toEqual({
+          ok: true,
+          expiresAt: at + DEFAULT_TTL_MS,
+          source: 'default',
+        });
       }),
     );
   });
 
   it('expires_in 0 means use once: expiresAt is now, whatever the token says', () => {
     fc.assert(
-      fc.property(fc.constantFrom<unknown>(0, '0', ' 0 ', -0, '0.0'), fc.oneof(opaque, fc.integer({ min: 1, max: 2e9 }).map(jwtWithExp)), now, (zero, token, at) => {
-        expect(computeExpiry(zero, token, at, DEFAULT_TTL_MS)).toEqual({ ok: true, expiresAt: at, source: 'expires_in' });
-      }),
+      fc.property(
+        fc.constantFrom<unknown>(0, '0', ' 0 ', -0, '0.0'),
+        fc.oneof(opaque, fc.integer({ min: 1, max: 2e9 }).map(jwtWithExp)),
+        now,
+        (zero, token, at) => {
+          expect(computeExpiry(zero, token, at, DEFAULT_TTL_MS)).toEqual({
+            ok: true,
+            expiresAt: at,
+            source: 'expires_in',
+          });
+        },
+      ),
     );
   });
 
@@ -147,7 +189,18 @@ describe('computeExpiry', () => {
     const bad = fc.oneof(
       fc.integer({ max: -1 }),
       fc.double({ max: -Number.MIN_VALUE, noNaN: true }),
-      fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, '-5', 'NaN', 'Infinity', '1e3', '0x10', 'soon', '3600s'),
+      fc.constantFrom(
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        '-5',
+        'NaN',
+        'Infinity',
+        '1e3',
+        '0x10',
+        'soon',
+        '3600s',
+      ),
       fc.boolean(),
       fc.object(),
       fc.array(fc.integer()),

@@ -57,13 +57,17 @@ afterEach(async () => {
   // Every socket the client opened is closed by the client or with the server's consent, and
   // no deadline timer outlives its request.
   await until(() => server.openSockets === 0, 'server-side sockets to close');
-  await until(() => noMoreThan(resources(), baseline), () => `open handles back to ${JSON.stringify(baseline)}, now ${JSON.stringify(resources())}`);
+  await until(
+    () => noMoreThan(resources(), baseline),
+    () => `open handles back to ${JSON.stringify(baseline)}, now ${JSON.stringify(resources())}`,
+  );
 });
 
 function resources(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const name of process.getActiveResourcesInfo()) {
-    if (name === 'TCPSocketWrap' || name === 'TCPServerWrap' || name === 'Timeout') counts[name] = (counts[name] ?? 0) + 1;
+    if (name === 'TCPSocketWrap' || name === 'TCPServerWrap' || name === 'Timeout')
+      counts[name] = (counts[name] ?? 0) + 1;
   }
   return counts;
 }
@@ -75,7 +79,8 @@ function noMoreThan(now: Record<string, number>, before: Record<string, number>)
 async function until(condition: () => boolean, what: string | (() => string), limitMs = 5000): Promise<void> {
   const started = Date.now();
   while (!condition()) {
-    if (Date.now() - started > limitMs) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    if (Date.now() - started > limitMs)
+      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
@@ -109,7 +114,11 @@ async function boot(url = server.url): Promise<Booted> {
   return app;
 }
 
-async function expectTyped(outcome: Outcome<unknown>, code: OAuthErrorCode, attempts: number): Promise<TokenRequestError> {
+async function expectTyped(
+  outcome: Outcome<unknown>,
+  code: OAuthErrorCode,
+  attempts: number,
+): Promise<TokenRequestError> {
   expect(outcome.ok).toBe(false);
   const error = (outcome as { error: unknown }).error;
   expect(error).toBeInstanceOf(TokenRequestError);
@@ -217,14 +226,21 @@ describe('flapping 503s', () => {
     server.script(status503);
     expect(await settle(a.tokens.getToken('api'))).toMatchObject({ ok: true, value: { accessToken: 'good-token' } });
     server.script(status503, status503, status503);
-    const error = await expectTyped(await settle(a.tokens.getToken('api', { forceRefresh: true })), 'temporarily_unavailable', MAX_ATTEMPTS);
+    const error = await expectTyped(
+      await settle(a.tokens.getToken('api', { forceRefresh: true })),
+      'temporarily_unavailable',
+      MAX_ATTEMPTS,
+    );
     expect(error.status).toBe(503);
   });
 
   it('an endpoint that alternates 503 and 200 serves every one of 50 forced refreshes', async () => {
     const a = await boot();
     let flip = false;
-    server.fallback = (socket) => ((flip = !flip) ? status503 : tokenResponse())(socket);
+    server.fallback = (socket) => {
+      flip = !flip;
+      (flip ? status503 : tokenResponse())(socket);
+    };
     for (let i = 0; i < 50; i++) {
       const outcome = await settle(a.tokens.getToken('api', { forceRefresh: true }));
       expect(outcome).toMatchObject({ ok: true, value: { accessToken: 'good-token' } });

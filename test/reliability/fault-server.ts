@@ -82,7 +82,10 @@ export const respond =
   (status: string, body: string, contentType = 'application/json', extra: Record<string, string> = {}): Behaviour =>
   (socket) => {
     const bytes = Buffer.from(body);
-    socket.end(head(status, { 'content-type': contentType, 'content-length': bytes.length, connection: 'close', ...extra }) + body);
+    socket.end(
+      head(status, { 'content-type': contentType, 'content-length': bytes.length, connection: 'close', ...extra }) +
+        body,
+    );
   };
 
 export const tokenResponse = (accessToken = 'good-token', expiresIn = 3600): Behaviour =>
@@ -110,7 +113,10 @@ export const slowLorisHeaders: Behaviour = (socket) => {
 };
 
 /** A complete HTTP response whose JSON body is cut off. */
-export const truncatedJson: Behaviour = respond('200 OK', '{"access_token":"abc","token_type":"Bearer","expires_in":36');
+export const truncatedJson: Behaviour = respond(
+  '200 OK',
+  '{"access_token":"abc","token_type":"Bearer","expires_in":36',
+);
 
 /** A 200 carrying an HTML page (a proxy's or a login page), labelled as JSON. */
 export const htmlOk: Behaviour = respond(
@@ -126,7 +132,9 @@ export const htmlOk: Behaviour = respond(
 export const hugeBody =
   (status: string, size = 10 * 1024 * 1024): Behaviour =>
   (socket) => {
-    socket.write(head(status, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', connection: 'close' }));
+    socket.write(
+      head(status, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', connection: 'close' }),
+    );
     const chunk = Buffer.alloc(64 * 1024, 0x61);
     chunk.write('{"access_token":"');
     let sent = 0;

@@ -41,7 +41,13 @@ describe('the sample app', () => {
     const ping = await fetch(`${base}/providers/palisade/ping`).then((r) => r.json());
     expect(ping).toMatchObject({ provider: 'palisade', status: 200, body: { ok: true, provider: 'palisade' } });
     const tokens = (await fetch(`${base}/tokens`).then((r) => r.json())) as { client: string; fingerprint: string }[];
-    expect(tokens.map((t) => t.client).sort()).toEqual(['alternative-payments', 'billing', 'firstvision', 'palisade', 'youhodler']);
+    expect(tokens.map((t) => t.client).sort()).toEqual([
+      'alternative-payments',
+      'billing',
+      'firstvision',
+      'palisade',
+      'youhodler',
+    ]);
     expect(tokens.every((t) => /^[\w-]{12}$/.test(t.fingerprint))).toBe(true);
     expect(JSON.stringify(tokens)).not.toContain('accessToken');
     expect((await fetch(`${base}/providers/nope/ping`)).status).toBe(404);
@@ -49,7 +55,11 @@ describe('the sample app', () => {
 
   it('calls the API named by environment variables instead of starting its emulator', async () => {
     const outside = await startEmulator('palisade', { clientId: 'real-id', clientSecret: 'real-secret' });
-    const env = { PALISADE_BASE_URL: outside.baseUrl, PALISADE_CLIENT_ID: 'real-id', PALISADE_CLIENT_SECRET: 'real-secret' };
+    const env = {
+      PALISADE_BASE_URL: outside.baseUrl,
+      PALISADE_CLIENT_ID: 'real-id',
+      PALISADE_CLIENT_SECRET: 'real-secret',
+    };
     Object.assign(process.env, env);
     try {
       const out = new Terminal();

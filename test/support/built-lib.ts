@@ -15,10 +15,26 @@ export async function buildLib(name: string): Promise<BuiltLib> {
   const dir = join(REPO, '.redis-test', `${name}-${process.pid}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-  const args = ['-p', 'tsconfig.build.json', '--outDir', dir, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false', '--inlineSources', 'false'];
+  const args = [
+    '-p',
+    'tsconfig.build.json',
+    '--outDir',
+    dir,
+    '--declaration',
+    'false',
+    '--declarationMap',
+    'false',
+    '--sourceMap',
+    'false',
+    '--inlineSources',
+    'false',
+  ];
   await new Promise<void>((done, reject) =>
-    execFile(process.execPath, [tsc, ...args], { cwd: REPO, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout) =>
-      error ? reject(new Error(`tsc build failed:\n${stdout}`)) : done(),
+    execFile(
+      process.execPath,
+      [tsc, ...args],
+      { cwd: REPO, env: { ...process.env, NODE_OPTIONS: '' } },
+      (error, stdout) => (error ? reject(new Error(`tsc build failed:\n${stdout}`)) : done()),
     ),
   );
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };

@@ -15,9 +15,13 @@ export function describeWithRedis(name: string, body: () => void): void {
     return;
   }
   if (process.env.CI) {
-    throw new Error(`redis-server is not installed, and CI is set: "${name}" must not be skipped. Install it (apt-get install -y redis-server).`);
+    throw new Error(
+      `redis-server is not installed, and CI is set: "${name}" must not be skipped. Install it (apt-get install -y redis-server).`,
+    );
   }
-  process.stderr.write(`\n[notice] redis-server not found on PATH: skipping "${name}". Install it with apt-get install -y redis-server.\n`);
+  process.stderr.write(
+    `\n[notice] redis-server not found on PATH: skipping "${name}". Install it with apt-get install -y redis-server.\n`,
+  );
   describe.skip(name, body);
 }
 
@@ -69,7 +73,20 @@ export async function startRedisServer(): Promise<RedisServer> {
 function launch(port: number): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--enable-debug-command', 'local'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'no',
+      '--enable-debug-command',
+      'local',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return new Promise<ChildProcess>((resolve, reject) => {

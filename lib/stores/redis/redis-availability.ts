@@ -39,7 +39,8 @@ export class RedisAvailability {
       this.markDown(`connection ${status}`);
       throw new RedisUnavailable(status, false);
     }
-    if (this.downUntil !== undefined && performance.now() < this.downUntil) throw new RedisUnavailable('waiting for the next probe', false);
+    if (this.downUntil !== undefined && performance.now() < this.downUntil)
+      throw new RedisUnavailable('waiting for the next probe', false);
     let result: T;
     try {
       result = await this.withTimeout(run());
@@ -55,7 +56,10 @@ export class RedisAvailability {
   withTimeout<T>(pending: Promise<T>): Promise<T> {
     pending.catch(() => undefined);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new RedisUnavailable(`no answer within ${this.commandTimeoutMs} ms`, true)), this.commandTimeoutMs);
+      const timer = setTimeout(
+        () => reject(new RedisUnavailable(`no answer within ${this.commandTimeoutMs} ms`, true)),
+        this.commandTimeoutMs,
+      );
       pending.then(
         (value) => {
           clearTimeout(timer);
@@ -73,7 +77,10 @@ export class RedisAvailability {
     const first = this.downUntil === undefined;
     this.downUntil = performance.now() + PROBE_INTERVAL_MS;
     if (first) {
-      this.logger().warn(`Redis token store unavailable (${reason}); tokens are fetched and cached in this process until it is back`, LOG_CONTEXT);
+      this.logger().warn(
+        `Redis token store unavailable (${reason}); tokens are fetched and cached in this process until it is back`,
+        LOG_CONTEXT,
+      );
     }
   }
 

@@ -15,7 +15,12 @@ export class RedisClient {
   private readonly owned: boolean;
   private readonly availability: RedisAvailability;
 
-  constructor(connection: RedisConnection, commandTimeoutMs: number, isClosed: () => boolean, logger: () => LoggerService) {
+  constructor(
+    connection: RedisConnection,
+    commandTimeoutMs: number,
+    isClosed: () => boolean,
+    logger: () => LoggerService,
+  ) {
     this.availability = new RedisAvailability(commandTimeoutMs, isClosed, logger);
     this.owned = !isClient(connection);
     this.redis = isClient(connection) ? connection : connect(connection, commandTimeoutMs);
@@ -23,11 +28,17 @@ export class RedisClient {
 
   /** A value's payload and write id. */
   read(valueKey: string): Promise<[string | null, string | null]> {
-    return this.availability.call(this.redis, () => this.redis.hmget(valueKey, 'd', 'w') as Promise<[string | null, string | null]>);
+    return this.availability.call(
+      this.redis,
+      () => this.redis.hmget(valueKey, 'd', 'w') as Promise<[string | null, string | null]>,
+    );
   }
 
   script(lua: string, keys: string[], args: string[]): Promise<ScriptReply & number> {
-    return this.availability.call(this.redis, () => this.redis.eval(lua, keys.length, ...keys, ...args) as Promise<ScriptReply & number>);
+    return this.availability.call(
+      this.redis,
+      () => this.redis.eval(lua, keys.length, ...keys, ...args) as Promise<ScriptReply & number>,
+    );
   }
 
   async close(): Promise<void> {
@@ -41,7 +52,12 @@ export class RedisClient {
 }
 
 function isClient(value: RedisConnection): value is Redis | Cluster {
-  return typeof value === 'object' && value !== null && typeof (value as Redis).eval === 'function' && typeof (value as Redis).status === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Redis).eval === 'function' &&
+    typeof (value as Redis).status === 'string'
+  );
 }
 
 function connect(options: RedisOptions | string, commandTimeoutMs: number): Redis {

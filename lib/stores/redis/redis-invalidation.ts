@@ -39,7 +39,8 @@ export class RedisInvalidation {
 
   /** Subscribes in the background; ioredis reconnects and resubscribes by itself after an outage. */
   private subscribe(): void {
-    // Redis's and Cluster's `duplicate` signatures differ too much to call on the union; with no arguments both copy the connection.
+    // Redis's and Cluster's `duplicate` signatures differ too much to call on the union;
+    // with no arguments both copy the connection.
     const source: { duplicate(): Redis | Cluster } = this.redis;
     const subscriber = source.duplicate();
     subscriber.on('error', () => undefined);
@@ -57,6 +58,7 @@ export class RedisInvalidation {
     }
     if (event.o === this.origin || this.evict === undefined) return;
     if (typeof event.c === 'string') this.evict({ client: event.c });
-    else if (typeof event.k === 'string') this.evict({ key: event.k, ...(typeof event.a === 'string' ? { accessTokenHash: event.a } : {}) });
+    else if (typeof event.k === 'string')
+      this.evict({ key: event.k, ...(typeof event.a === 'string' ? { accessTokenHash: event.a } : {}) });
   }
 }

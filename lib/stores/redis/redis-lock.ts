@@ -64,7 +64,11 @@ export class RedisLock {
     while (!this.isClosed()) {
       let reply: ScriptReply;
       try {
-        reply = await this.client.script(ACQUIRE, [keys.value, keys.lock], [fence, String(this.ttlMs), baseline ?? '', baseline === undefined ? '0' : '1']);
+        reply = await this.client.script(
+          ACQUIRE,
+          [keys.value, keys.lock],
+          [fence, String(this.ttlMs), baseline ?? '', baseline === undefined ? '0' : '1'],
+        );
       } catch (error) {
         if (error instanceof RedisUnavailable && error.sent) this.releaseLater(keys, fence);
         return 'unavailable';
@@ -80,9 +84,12 @@ export class RedisLock {
 
   /** Runs `fetch` as the lock's holder, renewing the lock meanwhile and releasing it after. */
   async hold(keys: RedisKeys, key: string, fence: string, fetch: () => Promise<StoredToken>): Promise<StoredToken> {
-    const renew = setInterval(() => {
-      this.client.script(RENEW, [keys.lock], [fence, String(this.ttlMs)]).catch(() => undefined);
-    }, Math.max(Math.floor(this.ttlMs / 3), 10));
+    const renew = setInterval(
+      () => {
+        this.client.script(RENEW, [keys.lock], [fence, String(this.ttlMs)]).catch(() => undefined);
+      },
+      Math.max(Math.floor(this.ttlMs / 3), 10),
+    );
     renew.unref?.();
     try {
       return await this.holder.run({ key, fence }, fetch);

@@ -8,12 +8,19 @@ export interface RedisTokenStoreOptions {
   encryptionKey?: EncryptionKey;
   /** No call waits on Redis longer than this; past it the store is treated as unavailable. Default 250. */
   commandTimeoutMs?: number;
-  /** Lifetime of a fetch lock. A live holder renews it; a crashed one blocks others at most this long. Default 10 000. */
+  /**
+   * Lifetime of a fetch lock. A live holder renews it; a crashed one blocks others at most this
+   * long. Default 10 000.
+   */
   lockTtlMs?: number;
 }
 
 /** The options with their defaults, checked; `encryptionKey` is checked by `TokenCodec`. */
-export function resolveOptions(options: RedisTokenStoreOptions): { prefix: string; commandTimeoutMs: number; lockTtlMs: number } {
+export function resolveOptions(options: RedisTokenStoreOptions): {
+  prefix: string;
+  commandTimeoutMs: number;
+  lockTtlMs: number;
+} {
   return {
     prefix: options.prefix ?? 'oauth:',
     commandTimeoutMs: positive(options.commandTimeoutMs ?? 250, 'commandTimeoutMs'),
@@ -23,7 +30,11 @@ export function resolveOptions(options: RedisTokenStoreOptions): { prefix: strin
 
 function positive(value: number, field: string): number {
   if (!Number.isFinite(value) || value <= 0) {
-    throw new OAuthConfigError(`RedisTokenStore: option "${field}" must be a positive number of milliseconds.`, undefined, field);
+    throw new OAuthConfigError(
+      `RedisTokenStore: option "${field}" must be a positive number of milliseconds.`,
+      undefined,
+      field,
+    );
   }
   return value;
 }

@@ -35,7 +35,12 @@ export class RedisTokenStore implements TokenStore {
     const { prefix, commandTimeoutMs, lockTtlMs } = resolveOptions(options);
     this.keys = new RedisKeyspace(prefix);
     this.codec = new TokenCodec(options.encryptionKey);
-    this.client = new RedisClient(redisOrOptions, commandTimeoutMs, () => this.closed, () => this.logger);
+    this.client = new RedisClient(
+      redisOrOptions,
+      commandTimeoutMs,
+      () => this.closed,
+      () => this.logger,
+    );
     this.lock = new RedisLock(this.client, lockTtlMs, () => this.closed);
     this.invalidation = new RedisInvalidation(this.client.redis, this.keys.channel);
   }
@@ -62,11 +67,22 @@ export class RedisTokenStore implements TokenStore {
     if (!Number.isFinite(ttlMs) || ttlMs < 1) return;
     const keys = this.keys.forKey(key);
     const fence = this.lock.fenceFor(key);
-    const args = [fence, this.codec.encode(keys.value, value), String(value.obtainedAt), randomId(), digest(value.token.accessToken), String(Math.ceil(ttlMs))];
+    const args = [
+      fence,
+      this.codec.encode(keys.value, value),
+      String(value.obtainedAt),
+      randomId(),
+      digest(value.token.accessToken),
+      String(Math.ceil(ttlMs)),
+    ];
     try {
       const written = await this.client.script(WRITE, [keys.value, keys.lock, keys.index], args);
       if (written !== 1) {
-        this.logger.debug?.(`Redis token store kept a newer token than ${fingerprint(value.token.accessToken)} for key ${fingerprint(key)}`, LOG_CONTEXT);
+        const kept = fingerprint(value.token.accessToken);
+        this.logger.debug?.(
+          `Redis token store kept a newer token than ${kept} for key ${fingerprint(key)}`,
+          LOG_CONTEXT,
+        );
       }
     } catch {
       // Unavailable: already logged once for this outage; the token stays in this process.
@@ -76,7 +92,11 @@ export class RedisTokenStore implements TokenStore {
   async delete(key: string, ifAccessToken?: string): Promise<void> {
     const hash = ifAccessToken === undefined ? '' : digest(ifAccessToken);
     try {
-      await this.client.script(DELETE, [this.keys.forKey(key).value], [hash, this.keys.channel, this.invalidation.keyMessage(key, hash)]);
+      await this.client.script(
+        DELETE,
+        [this.keys.forKey(key).value],
+        [hash, this.keys.channel, this.invalidation.keyMessage(key, hash)],
+      );
     } catch {
       // Unavailable: the entry expires with its token.
     }
@@ -84,7 +104,11 @@ export class RedisTokenStore implements TokenStore {
 
   async deleteClient(client: string): Promise<void> {
     try {
-      await this.client.script(DELETE_CLIENT, [this.keys.clientIndex(client)], [this.keys.channel, this.invalidation.clientMessage(client)]);
+      await this.client.script(
+        DELETE_CLIENT,
+        [this.keys.clientIndex(client)],
+        [this.keys.channel, this.invalidation.clientMessage(client)],
+      );
     } catch {
       // Unavailable: the entries expire with their tokens.
     }
@@ -106,7 +130,10 @@ export class RedisTokenStore implements TokenStore {
       if (turn === 'holder') return this.lock.hold(keys, key, fence, fetch);
       if (turn === 'unavailable') return fetch();
       if (turn === 'gave-up') {
-        this.logger.warn(`Redis token store: the fetch lock for key ${fingerprint(key)} was held too long; fetching in this process`, LOG_CONTEXT);
+        this.logger.warn(
+          `Redis token store: the fetch lock for key ${fingerprint(key)} was held too long; fetching in this process`,
+          LOG_CONTEXT,
+        );
         return fetch();
       }
       const value = this.open(keys, turn.payload ?? '', turn.writeId);
@@ -130,7 +157,11 @@ export class RedisTokenStore implements TokenStore {
     if (!this.unreadableWarned.has(writeId)) {
       if (this.unreadableWarned.size >= MAX_WARNED) this.unreadableWarned.clear();
       this.unreadableWarned.add(writeId);
-      this.logger.warn(`Redis token store: ignoring the stored value under ${keys.value} (${decoded.reason}); treating it as a cache miss`, LOG_CONTEXT);
+      this.logger.warn(
+        `Redis token store: ignoring the stored value under ${keys.value} (${decoded.reason}); ` +
+          'treating it as a cache miss',
+        LOG_CONTEXT,
+      );
     }
     return undefined;
   }

@@ -11,7 +11,8 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /** Why a stored value was not used; it is then a cache miss. */
-export type UnreadableReason = 'wrong encryption key or corrupt value' | 'not encrypted' | 'encrypted, but no key configured' | 'malformed value';
+export type UnreadableReason =
+  'wrong encryption key or corrupt value' | 'not encrypted' | 'encrypted, but no key configured' | 'malformed value';
 
 export type Decoded = { ok: true; value: StoredToken } | { ok: false; reason: UnreadableReason };
 
@@ -91,7 +92,8 @@ function parseKey(key: EncryptionKey): Buffer {
   }
   if (bytes?.length !== 32) {
     throw new OAuthConfigError(
-      'RedisTokenStore: option "encryptionKey" must be 32 bytes (a Buffer, 64 hex digits or base64 of 32 bytes), e.g. crypto.randomBytes(32).toString("base64").',
+      'RedisTokenStore: option "encryptionKey" must be 32 bytes (a Buffer, 64 hex digits or base64 of 32 bytes), ' +
+        'e.g. crypto.randomBytes(32).toString("base64").',
       undefined,
       'encryptionKey',
     );
@@ -99,5 +101,6 @@ function parseKey(key: EncryptionKey): Buffer {
   return bytes;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);

@@ -1,5 +1,11 @@
 import { type EmulatorDialect, rfc6749TokenBody } from './emulator-dialect.js';
-import type { AlternativePaymentsEmulatorOptions, EmulatorErrorNames, EmulatorRequest, ErrorDetails, RawReply } from './emulator.types.js';
+import type {
+  AlternativePaymentsEmulatorOptions,
+  EmulatorErrorNames,
+  EmulatorRequest,
+  ErrorDetails,
+  RawReply,
+} from './emulator.types.js';
 import { mediaType, readBasic } from './request-checks.js';
 
 type AlternativePaymentsError = EmulatorErrorNames['alternative-payments'];
@@ -27,7 +33,9 @@ function problem(error: AlternativePaymentsError, { description, retryAfterSecon
  * Alternative Payments: `POST /oauth/token`, Basic credentials, form `grant_type=client_credentials`
  * exactly. Tokens are opaque, `token_type` a lowercase `bearer`. Bad credentials get a 403.
  */
-export function alternativePaymentsDialect(options: AlternativePaymentsEmulatorOptions): EmulatorDialect<'alternative-payments'> {
+export function alternativePaymentsDialect(
+  options: AlternativePaymentsEmulatorOptions,
+): EmulatorDialect<'alternative-payments'> {
   return {
     name: 'alternative-payments',
     tokenPath: '/oauth/token',
@@ -36,13 +44,18 @@ export function alternativePaymentsDialect(options: AlternativePaymentsEmulatorO
 
     checkTokenRequest(request, credentials) {
       const basic = readBasic(request, options.basicEncoding);
-      if (basic === undefined || !credentials.matches(basic.id, basic.secret)) return { ok: false, reply: problem('invalid_credentials') };
+      if (basic === undefined || !credentials.matches(basic.id, basic.secret))
+        return { ok: false, reply: problem('invalid_credentials') };
       if (mediaType(request) !== 'application/x-www-form-urlencoded') {
-        return { ok: false, reply: problem('bad_request', { description: 'Content-Type must be application/x-www-form-urlencoded' }) };
+        return {
+          ok: false,
+          reply: problem('bad_request', { description: 'Content-Type must be application/x-www-form-urlencoded' }),
+        };
       }
       const params = [...new URLSearchParams(request.body)];
       const extra = params.find(([name]) => name !== 'grant_type');
-      if (extra !== undefined) return { ok: false, reply: problem('bad_request', { description: `Unexpected parameter ${extra[0]}` }) };
+      if (extra !== undefined)
+        return { ok: false, reply: problem('bad_request', { description: `Unexpected parameter ${extra[0]}` }) };
       if (params.length !== 1 || request.form?.grant_type !== 'client_credentials') {
         return { ok: false, reply: problem('bad_request', { description: "grant_type must be 'client_credentials'" }) };
       }
@@ -52,9 +65,15 @@ export function alternativePaymentsDialect(options: AlternativePaymentsEmulatorO
     tokenReply: (token) => ({ status: 200, body: rfc6749TokenBody(token, 'bearer') }),
 
     errorReply: (error, details) => problem(error, details),
-    invalidTokenReply: () => ({ status: 401, body: { error: 'unauthorized', message: 'Invalid or expired access token' } }),
+    invalidTokenReply: () => ({
+      status: 401,
+      body: { error: 'unauthorized', message: 'Invalid or expired access token' },
+    }),
     notFoundReply: () => ({ status: 404, body: { error: 'not_found', message: 'Not found' } }),
-    methodNotAllowedReply: () => ({ status: 405, body: { error: 'method_not_allowed', message: 'Method not allowed' } }),
+    methodNotAllowedReply: () => ({
+      status: 405,
+      body: { error: 'method_not_allowed', message: 'Method not allowed' },
+    }),
 
     clientOptions: (baseUrl, credentials) => ({ strategy: 'alternative-payments', baseUrl, ...credentials }),
   };

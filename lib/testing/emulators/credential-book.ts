@@ -10,7 +10,8 @@ export class CredentialBook {
   ) {}
 
   rotate(clientSecret: string, clientId = this.clientId, keepPrevious = false): void {
-    this.previousSecrets = keepPrevious && clientId === this.clientId ? [...this.previousSecrets, this.clientSecret] : [];
+    this.previousSecrets =
+      keepPrevious && clientId === this.clientId ? [...this.previousSecrets, this.clientSecret] : [];
     this.clientId = clientId;
     this.clientSecret = clientSecret;
   }

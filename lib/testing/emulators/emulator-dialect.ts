@@ -30,7 +30,11 @@ export interface MintedToken {
  * An RFC 6749 §5.1 token body (`access_token`, `token_type`, `expires_in` when the form has one),
  * the shape every snake_case provider answers with; `extra` adds its own fields.
  */
-export function rfc6749TokenBody(token: MintedToken, tokenType: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function rfc6749TokenBody(
+  token: MintedToken,
+  tokenType: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     access_token: token.accessToken,
     token_type: tokenType,

@@ -145,7 +145,15 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
     return this;
   }
 
-  setCredentials({ clientId, clientSecret, keepPrevious }: { clientId?: string; clientSecret: string; keepPrevious?: boolean }): this {
+  setCredentials({
+    clientId,
+    clientSecret,
+    keepPrevious,
+  }: {
+    clientId?: string;
+    clientSecret: string;
+    keepPrevious?: boolean;
+  }): this {
     this.credentials.rotate(clientSecret, clientId, keepPrevious);
     return this;
   }
@@ -202,7 +210,12 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
     const sub = url.pathname.startsWith(this.basePath) ? url.pathname.slice(this.basePath.length) : undefined;
     const body = Buffer.concat(chunks).toString('utf8');
     const request: EmulatorRequest = {
-      kind: sub === this.dialect.tokenPath ? 'token' : sub !== undefined && RESOURCE_PATHS.includes(sub) ? 'resource' : 'other',
+      kind:
+        sub === this.dialect.tokenPath
+          ? 'token'
+          : sub !== undefined && RESOURCE_PATHS.includes(sub)
+            ? 'resource'
+            : 'other',
       method: req.method ?? 'GET',
       path: url.pathname,
       url: req.url ?? '/',
@@ -226,7 +239,8 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
 
   private async route(request: EmulatorRequest): Promise<RawReply | 'drop'> {
     if (request.kind === 'other') {
-      const isJwks = request.path === this.basePath + JWKS_PATH && request.method === 'GET' && this.tokenFormat === 'jwt';
+      const isJwks =
+        request.path === this.basePath + JWKS_PATH && request.method === 'GET' && this.tokenFormat === 'jwt';
       return isJwks ? { status: 200, body: this.signer.jwks() } : this.dialect.notFoundReply(request);
     }
     if (request.kind === 'token') await this.delay(this.latencyMs);
@@ -303,6 +317,9 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
 function send(res: ServerResponse, reply: RawReply): void {
   const text = typeof reply.body === 'string' ? reply.body : reply.body === undefined ? '' : JSON.stringify(reply.body);
   const contentType = typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
-  const headers: Record<string, string> = { ...(reply.body === undefined ? {} : { 'content-type': contentType }), ...reply.headers };
+  const headers: Record<string, string> = {
+    ...(reply.body === undefined ? {} : { 'content-type': contentType }),
+    ...reply.headers,
+  };
   res.writeHead(reply.status, headers).end(text);
 }

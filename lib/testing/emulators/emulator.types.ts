@@ -113,7 +113,8 @@ export interface EmulatorErrorNames {
     | 'internal'
     | 'unavailable';
   firstvision: 'invalid_credentials' | 'bad_request' | 'rate_limited' | 'server_error' | 'service_unavailable';
-  'alternative-payments': 'invalid_credentials' | 'bad_request' | 'rate_limited' | 'server_error' | 'service_unavailable';
+  'alternative-payments':
+    'invalid_credentials' | 'bad_request' | 'rate_limited' | 'server_error' | 'service_unavailable';
 }
 
 /** The `OAuthModule` client options that talk to an emulator, per provider. */

@@ -1,5 +1,11 @@
 import { type EmulatorDialect, type TokenRequestCheck, rfc6749TokenBody } from './emulator-dialect.js';
-import type { EmulatorErrorNames, EmulatorRequest, ErrorDetails, FirstVisionEmulatorOptions, RawReply } from './emulator.types.js';
+import type {
+  EmulatorErrorNames,
+  EmulatorRequest,
+  ErrorDetails,
+  FirstVisionEmulatorOptions,
+  RawReply,
+} from './emulator.types.js';
 import type { CredentialBook } from './credential-book.js';
 import { fieldProblem, jsonObject, mediaType, readBasic } from './request-checks.js';
 
@@ -75,14 +81,17 @@ export function firstVisionDialect(options: FirstVisionEmulatorOptions): Emulato
     expiresIn: 'absolute',
 
     checkTokenRequest(request: EmulatorRequest, credentials: CredentialBook): TokenRequestCheck {
-      const ask = variant === 'basic-query' ? readBasicQuery(request, options.basicEncoding ?? 'rfc6749') : readJsonBody(request);
+      const ask =
+        variant === 'basic-query' ? readBasicQuery(request, options.basicEncoding ?? 'rfc6749') : readJsonBody(request);
       if ('reject' in ask) return { ok: false, reply: problem('bad_request', request, ask.reject) };
       if (typeof ask.scope !== 'string' || ask.scope.trim() === '') {
         return { ok: false, reply: problem('bad_request', request, 'scope is required') };
       }
-      if (ask.scope.length > MAX_SCOPE_LENGTH) return { ok: false, reply: problem('bad_request', request, 'scope is too long') };
+      if (ask.scope.length > MAX_SCOPE_LENGTH)
+        return { ok: false, reply: problem('bad_request', request, 'scope is too long') };
       const scopeAllowed = allowed === undefined || ask.scope.split(' ').every((s) => allowed.includes(s));
-      if (!credentials.matches(ask.id, ask.secret) || !scopeAllowed) return { ok: false, reply: problem('invalid_credentials', request) };
+      if (!credentials.matches(ask.id, ask.secret) || !scopeAllowed)
+        return { ok: false, reply: problem('invalid_credentials', request) };
       return { ok: true, grant: { clientId: String(ask.id), scope: ask.scope } };
     },
 
@@ -94,11 +103,29 @@ export function firstVisionDialect(options: FirstVisionEmulatorOptions): Emulato
     invalidTokenReply: (request) => problem('invalid_credentials', request, 'Invalid or expired access token'),
     notFoundReply: (request) => ({
       status: 404,
-      body: [{ detail: 'Resource not found', errorCode: '240404', instance: request.path, source: 'AGT', status: 404, title: 'Not Found' }],
+      body: [
+        {
+          detail: 'Resource not found',
+          errorCode: '240404',
+          instance: request.path,
+          source: 'AGT',
+          status: 404,
+          title: 'Not Found',
+        },
+      ],
     }),
     methodNotAllowedReply: (request) => ({
       status: 405,
-      body: [{ detail: 'Method not allowed', errorCode: '240405', instance: request.path, source: 'AGT', status: 405, title: 'Method Not Allowed' }],
+      body: [
+        {
+          detail: 'Method not allowed',
+          errorCode: '240405',
+          instance: request.path,
+          source: 'AGT',
+          status: 405,
+          title: 'Method Not Allowed',
+        },
+      ],
     }),
 
     clientOptions: (baseUrl, credentials) => ({

@@ -1,5 +1,11 @@
 import { type EmulatorDialect, type TokenRequestCheck, rfc6749TokenBody } from './emulator-dialect.js';
-import type { EmulatorErrorNames, EmulatorRequest, ErrorDetails, OAuth2EmulatorOptions, RawReply } from './emulator.types.js';
+import type {
+  EmulatorErrorNames,
+  EmulatorRequest,
+  ErrorDetails,
+  OAuth2EmulatorOptions,
+  RawReply,
+} from './emulator.types.js';
 import type { CredentialBook } from './credential-book.js';
 import { mediaType, readBasic, repeatedParam } from './request-checks.js';
 
@@ -40,7 +46,10 @@ export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'
   const methods = options.authMethods ?? ['client_secret_basic', 'client_secret_post'];
   const allowed = options.scopes;
 
-  function authenticate(request: EmulatorRequest, credentials: CredentialBook): TokenRequestCheck | { clientId: string } {
+  function authenticate(
+    request: EmulatorRequest,
+    credentials: CredentialBook,
+  ): TokenRequestCheck | { clientId: string } {
     const form = request.form ?? {};
     const hasHeader = request.headers.authorization !== undefined;
     const hasBody = form.client_id !== undefined || form.client_secret !== undefined;
@@ -48,13 +57,21 @@ export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'
     const basicChallenge = { 'www-authenticate': 'Basic realm="oauth2-emulator"' };
     if (hasHeader) {
       const basic = readBasic(request, options.basicEncoding);
-      if (!methods.includes('client_secret_basic') || basic === undefined || !credentials.matches(basic.id, basic.secret)) {
+      if (
+        !methods.includes('client_secret_basic') ||
+        basic === undefined ||
+        !credentials.matches(basic.id, basic.secret)
+      ) {
         return reject('invalid_client', 'client authentication failed', basicChallenge);
       }
       return { clientId: basic.id };
     }
     if (!methods.includes('client_secret_post') || !credentials.matches(form.client_id, form.client_secret)) {
-      return reject('invalid_client', 'client authentication failed', methods.includes('client_secret_basic') ? basicChallenge : undefined);
+      return reject(
+        'invalid_client',
+        'client authentication failed',
+        methods.includes('client_secret_basic') ? basicChallenge : undefined,
+      );
     }
     return { clientId: form.client_id! };
   }
@@ -70,10 +87,12 @@ export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'
         return reject('invalid_request', 'the body must be application/x-www-form-urlencoded');
       }
       const repeated = repeatedParam(request.body);
-      if (repeated !== undefined && repeated !== 'resource') return reject('invalid_request', `parameter ${repeated} is repeated`);
+      if (repeated !== undefined && repeated !== 'resource')
+        return reject('invalid_request', `parameter ${repeated} is repeated`);
       const form = request.form ?? {};
       if (form.grant_type === undefined) return reject('invalid_request', 'grant_type is missing');
-      if (form.grant_type !== 'client_credentials') return reject('unsupported_grant_type', 'only client_credentials is supported');
+      if (form.grant_type !== 'client_credentials')
+        return reject('unsupported_grant_type', 'only client_credentials is supported');
       const client = authenticate(request, credentials);
       if ('ok' in client) return client;
       const requested = form.scope?.split(' ').filter(Boolean);
@@ -93,10 +112,17 @@ export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'
     },
 
     errorReply: (error, details: ErrorDetails) =>
-      rfcError(error, details.description, error === 'rate_limited' && details.retryAfterSeconds === undefined ? { 'retry-after': '1' } : undefined),
+      rfcError(
+        error,
+        details.description,
+        error === 'rate_limited' && details.retryAfterSeconds === undefined ? { 'retry-after': '1' } : undefined,
+      ),
     invalidTokenReply: () => rfcError('invalid_client', 'invalid or expired access token'),
     notFoundReply: () => ({ status: 404, body: { error: 'not_found' } }),
-    methodNotAllowedReply: () => ({ status: 405, body: { error: 'invalid_request', error_description: 'method not allowed' } }),
+    methodNotAllowedReply: () => ({
+      status: 405,
+      body: { error: 'invalid_request', error_description: 'method not allowed' },
+    }),
 
     clientOptions: (baseUrl, credentials) => ({
       strategy: 'oauth2',

@@ -18,7 +18,13 @@ const STATUS: Record<PalisadeError, [http: number, grpc: number, message: string
 /** A `google.rpc.Status` body. */
 function status(error: PalisadeError, message?: string, detail?: Record<string, unknown>): RawReply {
   const [http, code, canonical] = STATUS[error];
-  const details = [detail ?? { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: error.toUpperCase(), domain: 'palisade.co' }];
+  const details = [
+    detail ?? {
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: error.toUpperCase(),
+      domain: 'palisade.co',
+    },
+  ];
   return { status: http, body: { code, message: message ?? canonical, details } };
 }
 
@@ -42,7 +48,8 @@ export function palisadeDialect(grantedScope = 'balances:read'): EmulatorDialect
     expiresIn: 'seconds',
 
     checkTokenRequest(request, credentials) {
-      if (mediaType(request) !== 'application/json') return { ok: false, reply: badRequest('body', 'content type must be application/json') };
+      if (mediaType(request) !== 'application/json')
+        return { ok: false, reply: badRequest('body', 'content type must be application/json') };
       if (request.headers.authorization !== undefined) {
         return { ok: false, reply: badRequest('authorization', 'the token call takes no authorization header') };
       }
@@ -50,7 +57,8 @@ export function palisadeDialect(grantedScope = 'balances:read'): EmulatorDialect
       if (body === undefined) return { ok: false, reply: badRequest('body', 'malformed JSON') };
       const shape = fieldProblem(body, ['clientId', 'clientSecret']);
       if (shape !== undefined) return { ok: false, reply: badRequest(shape.field, shape.text) };
-      if (!credentials.matches(body.clientId, body.clientSecret)) return { ok: false, reply: status('unauthenticated') };
+      if (!credentials.matches(body.clientId, body.clientSecret))
+        return { ok: false, reply: status('unauthenticated') };
       return { ok: true, grant: { clientId: String(body.clientId), scope: grantedScope } };
     },
 

@@ -7,7 +7,10 @@ export function mediaType(request: EmulatorRequest): string {
 }
 
 /** Credentials from `Authorization: Basic …`; `rfc6749` form-decodes both parts after Base64. */
-export function readBasic(request: EmulatorRequest, encoding: 'rfc6749' | 'raw' = 'rfc6749'): { id: string; secret: string } | undefined {
+export function readBasic(
+  request: EmulatorRequest,
+  encoding: 'rfc6749' | 'raw' = 'rfc6749',
+): { id: string; secret: string } | undefined {
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(request.headers.authorization ?? '');
   if (!match) return undefined;
   const pair = Buffer.from(match[1]!, 'base64').toString('utf8');
@@ -31,7 +34,9 @@ export function readBearer(request: EmulatorRequest): string | undefined {
 /** A JSON object body, or undefined when the body is not one. */
 export function jsonObject(request: EmulatorRequest): Record<string, unknown> | undefined {
   const value = request.json;
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 export interface FieldProblem {

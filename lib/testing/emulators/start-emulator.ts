@@ -31,7 +31,10 @@ export const EMULATOR_NAMES = Object.keys(EMULATORS) as readonly EmulatorName[];
  * await palisade.close();
  * ```
  */
-export async function startEmulator<N extends EmulatorName>(name: N, options: EmulatorOptionsByName[N] = {}): Promise<Emulator<N>> {
+export async function startEmulator<N extends EmulatorName>(
+  name: N,
+  options: EmulatorOptionsByName[N] = {},
+): Promise<Emulator<N>> {
   if (!Object.hasOwn(EMULATORS, name)) {
     throw new TypeError(`startEmulator: unknown emulator "${String(name)}"; use one of ${EMULATOR_NAMES.join(', ')}`);
   }

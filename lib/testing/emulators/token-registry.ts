@@ -12,7 +12,11 @@ export interface MintSettings {
 }
 
 /** `expires_in` written the way a provider might: see `ExpiresInForm`. */
-export function writeExpiresIn(form: ExpiresInForm, lifetimeSeconds: number, expiresAtMs: number): number | string | undefined {
+export function writeExpiresIn(
+  form: ExpiresInForm,
+  lifetimeSeconds: number,
+  expiresAtMs: number,
+): number | string | undefined {
   switch (form) {
     case 'seconds':
       return lifetimeSeconds;
@@ -57,10 +61,21 @@ export class TokenRegistry {
             ...settings.extraClaims,
           })
         : randomBytes(28).toString('hex');
-    const record: IssuedToken = { accessToken, clientId: grant.clientId, scope: grant.scope, issuedAt, expiresAt, revoked: false };
+    const record: IssuedToken = {
+      accessToken,
+      clientId: grant.clientId,
+      scope: grant.scope,
+      issuedAt,
+      expiresAt,
+      revoked: false,
+    };
     this.issued.push(record);
     this.byToken.set(accessToken, record);
-    return { accessToken, scope: grant.scope, expiresIn: writeExpiresIn(settings.expiresIn, settings.lifetimeSeconds, expiresAt) };
+    return {
+      accessToken,
+      scope: grant.scope,
+      expiresIn: writeExpiresIn(settings.expiresIn, settings.lifetimeSeconds, expiresAt),
+    };
   }
 
   /** The token's record when the resource should accept it now. */
@@ -70,7 +85,8 @@ export class TokenRegistry {
   }
 
   revoke(accessToken?: string): number {
-    const targets = accessToken === undefined ? this.issued : [this.byToken.get(accessToken)].filter((r) => r !== undefined);
+    const targets =
+      accessToken === undefined ? this.issued : [this.byToken.get(accessToken)].filter((r) => r !== undefined);
     let revoked = 0;
     for (const record of targets) {
       if (this.live(record.accessToken)) revoked++;

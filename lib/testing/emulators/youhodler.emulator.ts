@@ -17,7 +17,9 @@ function catalogue(error: YouHodlerError, { retryAfterMs, description }: ErrorDe
     case 'invalid_request':
       return problem(400, error, description ?? 'Request is invalid.', { reason: 'capability_scope_mismatch' });
     case 'unauthorized':
-      return problem(401, error, description ?? 'Client authentication failed.', { reason: 'invalid_client_credentials' });
+      return problem(401, error, description ?? 'Client authentication failed.', {
+        reason: 'invalid_client_credentials',
+      });
     case 'idempotency_conflict':
       return problem(409, error, description ?? 'Idempotency key conflict.', { reason: 'key_payload_mismatch' });
     case 'not_admissible':
@@ -27,7 +29,9 @@ function catalogue(error: YouHodlerError, { retryAfterMs, description }: ErrorDe
     case 'upstream_error':
       return problem(502, error, description ?? 'An upstream service returned an unexpected error.');
     case 'temporarily_unavailable':
-      return problem(503, error, description ?? 'Service is temporarily unavailable.', { reason: 'federation_discovery_failed' });
+      return problem(503, error, description ?? 'Service is temporarily unavailable.', {
+        reason: 'federation_discovery_failed',
+      });
   }
 }
 
@@ -43,13 +47,15 @@ export const youHodlerDialect: EmulatorDialect<'youhodler'> = {
 
   checkTokenRequest(request, credentials) {
     if (mediaType(request) !== 'application/json') return { ok: false, reply: invalid('unsupported_content_type') };
-    if (request.headers.authorization !== undefined) return { ok: false, reply: invalid('unexpected_authorization_header') };
+    if (request.headers.authorization !== undefined)
+      return { ok: false, reply: invalid('unexpected_authorization_header') };
     const body = jsonObject(request);
     if (body === undefined) return { ok: false, reply: invalid('malformed_json') };
     const shape = fieldProblem(body, ['client_id', 'client_secret', 'grant_type']);
     if (shape !== undefined) return { ok: false, reply: invalid(`${shape.kind}_field:${shape.field}`) };
     if (body.grant_type !== 'client_credentials') return { ok: false, reply: invalid('unsupported_grant_type') };
-    if (!credentials.matches(body.client_id, body.client_secret)) return { ok: false, reply: catalogue('unauthorized', {}) };
+    if (!credentials.matches(body.client_id, body.client_secret))
+      return { ok: false, reply: catalogue('unauthorized', {}) };
     return { ok: true, grant: { clientId: String(body.client_id) } };
   },
 
@@ -59,7 +65,8 @@ export const youHodlerDialect: EmulatorDialect<'youhodler'> = {
   }),
 
   errorReply: (error, details) => catalogue(error, details),
-  invalidTokenReply: () => problem(401, 'unauthorized', 'Missing or invalid access token.', { reason: 'invalid_token' }),
+  invalidTokenReply: () =>
+    problem(401, 'unauthorized', 'Missing or invalid access token.', { reason: 'invalid_token' }),
   notFoundReply: () => problem(404, 'not_found', 'Resource not found.'),
   methodNotAllowedReply: () => problem(405, 'method_not_allowed', 'Method not allowed.'),
 

@@ -1,7 +1,19 @@
 import 'reflect-metadata';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { OAuthModule, TokenService, TokenRequestError, type OAuthClientOptions, type OAuthModuleOptions } from '../../../lib/index.js';
-import { FakeClock, startEmulator, type Emulator, type EmulatorName, type EmulatorOptionsByName } from '../../../lib/testing/index.js';
+import {
+  OAuthModule,
+  TokenService,
+  TokenRequestError,
+  type OAuthClientOptions,
+  type OAuthModuleOptions,
+} from '../../../lib/index.js';
+import {
+  FakeClock,
+  startEmulator,
+  type Emulator,
+  type EmulatorName,
+  type EmulatorOptionsByName,
+} from '../../../lib/testing/index.js';
 import { CaptureLogger } from '../../support/capture-logger.js';
 
 /**
@@ -19,7 +31,10 @@ export class ProviderHarness {
     return emulator;
   }
 
-  async module(clients: Record<string, OAuthClientOptions>, options: Partial<OAuthModuleOptions> = {}): Promise<TestingModule> {
+  async module(
+    clients: Record<string, OAuthClientOptions>,
+    options: Partial<OAuthModuleOptions> = {},
+  ): Promise<TestingModule> {
     const moduleRef = await Test.createTestingModule({
       imports: [OAuthModule.forRoot({ clock: this.clock, logger: this.logger, ...options, clients })],
     }).compile();
@@ -27,7 +42,10 @@ export class ProviderHarness {
     return moduleRef;
   }
 
-  async tokens(clients: Record<string, OAuthClientOptions>, options: Partial<OAuthModuleOptions> = {}): Promise<TokenService> {
+  async tokens(
+    clients: Record<string, OAuthClientOptions>,
+    options: Partial<OAuthModuleOptions> = {},
+  ): Promise<TokenService> {
     return (await this.module(clients, options)).get(TokenService);
   }
 
