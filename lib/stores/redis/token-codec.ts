@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { asRecord } from '../../common/values.js';
 import { OAuthConfigError } from '../../errors/oauth-config.error.js';
 import type { StoredToken } from '../token-store.interface.js';
 
@@ -70,14 +71,16 @@ function parseStoredToken(json: string): StoredToken | undefined {
   } catch {
     return undefined;
   }
-  if (!isRecord(parsed) || !isFiniteNumber(parsed.obtainedAt) || !isRecord(parsed.token)) return undefined;
-  const { accessToken, tokenType, expiresAt, scope } = parsed.token;
+  const stored = asRecord(parsed);
+  const token = asRecord(stored?.token);
+  if (stored === undefined || token === undefined || !isFiniteNumber(stored.obtainedAt)) return undefined;
+  const { accessToken, tokenType, expiresAt, scope } = token;
   if (typeof accessToken !== 'string' || accessToken.length === 0) return undefined;
   if (typeof tokenType !== 'string' || !isFiniteNumber(expiresAt)) return undefined;
   if (scope !== undefined && typeof scope !== 'string') return undefined;
   return {
     token: { accessToken, tokenType, expiresAt, ...(scope === undefined ? {} : { scope }) },
-    obtainedAt: parsed.obtainedAt,
+    obtainedAt: stored.obtainedAt,
   };
 }
 
@@ -101,6 +104,4 @@ function parseKey(key: EncryptionKey): Buffer {
   return bytes;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);

@@ -1,4 +1,5 @@
 /** Small request-shape checks the emulated providers share. */
+import { asRecord } from '../../common/values.js';
 import type { EmulatorRequest } from './emulator.types.js';
 
 /** The media type without parameters, lower-cased ('' when absent). */
@@ -33,10 +34,7 @@ export function readBearer(request: EmulatorRequest): string | undefined {
 
 /** A JSON object body, or undefined when the body is not one. */
 export function jsonObject(request: EmulatorRequest): Record<string, unknown> | undefined {
-  const value = request.json;
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
+  return asRecord(request.json);
 }
 
 export interface FieldProblem {
