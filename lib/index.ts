@@ -22,6 +22,7 @@ export type {
   OAuthClientOptions,
   RetryOptions,
   TokenPolicyOptions,
+  TokenTlsOptions,
 } from './interfaces/client-options.interface.js';
 export type { AlternativePaymentsClientOptions } from './strategies/alternative-payments.strategy.js';
 export type { FirstVisionClientOptions } from './strategies/firstvision.strategy.js';

@@ -1,6 +1,7 @@
 /** class-validator schemas of the options; messages are phrased to follow `option "<field>"`. */
 import {
   IsArray,
+  IsBoolean,
   IsInt,
   IsNotEmpty,
   IsObject,
@@ -61,6 +62,49 @@ export class PolicySchema {
   @IsOptional()
   @IsObject({ message: 'must be an object' })
   retry?: object;
+
+  @IsOptional()
+  @IsObject({ message: 'must be an object of cert, key, ca, passphrase, pfx' })
+  tls?: object;
+
+  @IsOptional()
+  @IsHttpUrl(URL_MESSAGE)
+  proxy?: string;
+
+  @IsOptional()
+  @IsBoolean({ message: 'must be true or false' })
+  proxyFromEnv?: boolean;
+}
+
+const isPem = (value: unknown) => typeof value === 'string' || Buffer.isBuffer(value);
+const IsPem = (options?: ValidationOptions) =>
+  ValidateBy({ name: 'isPem', validator: { validate: (v: unknown) => isPem(v) } }, options);
+const PEM = { message: 'must be a PEM string or a Buffer' };
+
+/** `tls` of the module or a client; only field names and rules are reported, never the key material. */
+export class TlsSchema {
+  @IsOptional()
+  @IsPem(PEM)
+  cert?: unknown;
+
+  @IsOptional()
+  @IsPem(PEM)
+  key?: unknown;
+
+  @IsOptional()
+  @ValidateBy(
+    { name: 'isCa', validator: { validate: (v: unknown) => isPem(v) || (Array.isArray(v) && v.every(isPem)) } },
+    { message: 'must be a PEM string, a Buffer or an array of them' },
+  )
+  ca?: unknown;
+
+  @IsOptional()
+  @IsString({ message: 'must be a string' })
+  passphrase?: unknown;
+
+  @IsOptional()
+  @IsPem(PEM)
+  pfx?: unknown;
 }
 
 export class RetrySchema {

@@ -8,7 +8,7 @@ import type { TokenStrategy } from '../strategies/token-strategy.interface.js';
 import type { OAuthConfigIssue } from '../errors/oauth-config.error.js';
 import { strategyName } from '../common/strategy-name.js';
 import { joinUrl } from '../common/url.js';
-import { ClientSchema, PolicySchema, RetrySchema } from './options.schema.js';
+import { ClientSchema, PolicySchema, RetrySchema, TlsSchema } from './options.schema.js';
 import { DEFAULT_POLICY, normalizeScope, type ResolvedClient, type TokenPolicy } from './resolved-client.js';
 import { schemaIssues } from '../common/validation.js';
 
@@ -38,9 +38,13 @@ class IssueList {
   }
 }
 
-function retryIssues(options: object): ConfigIssue[] {
-  const retry = (options as { retry?: unknown }).retry;
-  return typeof retry === 'object' && retry !== null ? schemaIssues(RetrySchema, retry, 'retry.') : [];
+/** The nested option objects every level may carry: `retry` and `tls`. */
+function nestedIssues(options: object): ConfigIssue[] {
+  const { retry, tls } = options as { retry?: unknown; tls?: unknown };
+  return [
+    ...(typeof retry === 'object' && retry !== null ? schemaIssues(RetrySchema, retry, 'retry.') : []),
+    ...(typeof tls === 'object' && tls !== null ? schemaIssues(TlsSchema, tls, 'tls.') : []),
+  ];
 }
 
 function mergePolicy(base: TokenPolicy, overrides: OAuthModuleOptions | OAuthClientOptions): TokenPolicy {
@@ -51,7 +55,13 @@ function mergePolicy(base: TokenPolicy, overrides: OAuthModuleOptions | OAuthCli
   for (const [key, value] of Object.entries(overrides.retry ?? {})) {
     if (value !== undefined) retry[key as keyof RetryOptions] = value;
   }
-  return { skewMs, defaultTtlMs, timeoutMs: overrides.timeoutMs ?? base.timeoutMs, retry };
+  // tls and proxy replace the inherited ones as a whole: half of one certificate set and half of another is no set.
+  const transport = {
+    tls: overrides.tls ?? base.transport.tls,
+    proxy: overrides.proxy ?? base.transport.proxy,
+    proxyFromEnv: overrides.proxyFromEnv ?? base.transport.proxyFromEnv,
+  };
+  return { skewMs, defaultTtlMs, timeoutMs: overrides.timeoutMs ?? base.timeoutMs, retry, transport };
 }
 
 function tokenUrlOf(options: OAuthClientOptions, strategy: TokenStrategy): string | ConfigIssue {
@@ -75,7 +85,7 @@ export async function resolveClients(
     throw new OAuthConfigError(configMessages.noClients(), undefined, 'clients');
   }
   const problems = new IssueList();
-  problems.add(undefined, ...schemaIssues(PolicySchema, options), ...retryIssues(options));
+  problems.add(undefined, ...schemaIssues(PolicySchema, options), ...nestedIssues(options));
   const modulePolicy = mergePolicy(DEFAULT_POLICY, options);
 
   const resolved: ResolvedClient[] = [];
@@ -85,7 +95,7 @@ export async function resolveClients(
       continue;
     }
     // ClientSchema extends PolicySchema: the per-client overrides are checked with it.
-    const schemaProblems = [...schemaIssues(ClientSchema, clientOptions), ...retryIssues(clientOptions)];
+    const schemaProblems = [...schemaIssues(ClientSchema, clientOptions), ...nestedIssues(clientOptions)];
     problems.add(name, ...schemaProblems);
 
     let strategy: TokenStrategy;

@@ -1,4 +1,4 @@
-import type { OAuthClientOptions, RetryOptions } from '../interfaces/client-options.interface.js';
+import type { OAuthClientOptions, RetryOptions, TokenTlsOptions } from '../interfaces/client-options.interface.js';
 import type { TokenStrategy } from '../strategies/token-strategy.interface.js';
 
 export interface TokenPolicy {
@@ -6,6 +6,14 @@ export interface TokenPolicy {
   defaultTtlMs: number;
   timeoutMs: number;
   retry: RetryOptions;
+  transport: TokenTransport;
+}
+
+/** How the token request travels: TLS material and proxy, as resolved for one client. */
+export interface TokenTransport {
+  readonly tls?: TokenTlsOptions;
+  readonly proxy?: string;
+  readonly proxyFromEnv?: boolean;
 }
 
 /** A client as the module uses it: options validated, defaults merged, strategy resolved. */
@@ -28,6 +36,7 @@ export const DEFAULT_POLICY: TokenPolicy = {
   defaultTtlMs: 300_000,
   timeoutMs: 10_000,
   retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 5_000, maxRetryAfterMs: 10_000 },
+  transport: {},
 };
 
 /** `'a b'`, `['b', 'a', 'a']` → sorted unique scope tokens. */

@@ -27,6 +27,27 @@ export interface TokenPolicyOptions {
   /** Deadline for one token-endpoint attempt, body included. Default 10 000. */
   timeoutMs?: number;
   retry?: Partial<RetryOptions>;
+  /**
+   * TLS for the token request: a client certificate (mutual TLS), its key and passphrase, a
+   * private CA. A client's `tls` replaces the module-wide one as a whole.
+   */
+  tls?: TokenTlsOptions;
+  /**
+   * An `http(s)://` proxy for the token request (credentials in the URL become
+   * `Proxy-Authorization`). A client's `proxy` replaces the module-wide one.
+   */
+  proxy?: string;
+  /** Without `proxy`, honour `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`. Default false: no proxy. */
+  proxyFromEnv?: boolean;
+}
+
+/** PEM strings or Buffers, as `node:tls` takes them. Never logged, never in an error. */
+export interface TokenTlsOptions {
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  ca?: string | Buffer | (string | Buffer)[];
+  passphrase?: string;
+  pfx?: string | Buffer;
 }
 
 export interface BaseClientOptions extends TokenPolicyOptions {

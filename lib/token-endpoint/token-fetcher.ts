@@ -97,7 +97,7 @@ export class TokenFetcher {
     }
     let response: TokenHttpResponse;
     try {
-      response = await this.http.send(request, timeoutMs, closed);
+      response = await this.http.send(request, timeoutMs, closed, client.policy.transport);
     } catch (error) {
       if (error instanceof TransportFailure) return { code: error.kind, description: error.message };
       throw error;

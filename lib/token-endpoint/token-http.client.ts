@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import axios, { type AxiosInstance } from 'axios';
-import type { Readable } from 'node:stream';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { TokenTransport } from '../config/resolved-client.js';
 import { MAX_TOKEN_RESPONSE_BYTES } from '../oauth.constants.js';
 import type { TokenHttpRequest, TokenHttpResponse } from '../strategies/token-strategy.interface.js';
+import { proxyAuthorization, proxyFor } from './proxy.js';
 
-/** Why no HTTP answer arrived. Holds no request data: axios errors carry headers and bodies. */
+/** Why no HTTP answer arrived. Holds no request data, no key, no passphrase, no proxy credentials. */
 export class TransportFailure extends Error {
   constructor(
     readonly kind: 'network_error' | 'timeout',
@@ -15,38 +19,30 @@ export class TransportFailure extends Error {
   }
 }
 
+const USER_AGENT = 'nestjs-client-credentials';
+
 /**
- * Sends token requests through the library's own axios instance, which the bearer interceptor
- * never touches. One deadline covers connect, headers and body; bodies are cut at 1 MiB.
+ * Sends token requests on Node's own HTTP stack (no axios, and nothing the app's interceptors
+ * touch), one connection per request. One deadline covers proxy tunnel, TLS, headers and body;
+ * bodies are cut at 1 MiB; redirects are not followed; `closed` aborts (the module is closing).
  */
 @Injectable()
 export class TokenHttpClient {
-  private readonly http: AxiosInstance = axios.create({
-    validateStatus: () => true,
-    maxRedirects: 0,
-    responseType: 'stream',
-    transformResponse: [],
-    headers: { 'user-agent': 'nestjs-client-credentials' },
-  });
-
-  /** `closed` aborts the request (the module is shutting down); it is not a timeout. */
-  async send(request: TokenHttpRequest, timeoutMs: number, closed?: AbortSignal): Promise<TokenHttpResponse> {
+  async send(
+    request: TokenHttpRequest,
+    timeoutMs: number,
+    closed?: AbortSignal,
+    transport: TokenTransport = {},
+  ): Promise<TokenHttpResponse> {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), timeoutMs);
     const abort = () => deadline.abort();
     if (closed?.aborted) abort();
     closed?.addEventListener('abort', abort, { once: true });
     try {
-      const response = await this.http.request<Readable>({
-        method: request.method,
-        url: request.url,
-        // Exactly the strategy's headers: without this, axios labels an empty POST body a form.
-        headers: hasContentType(request.headers) ? request.headers : { ...request.headers, 'content-type': false },
-        data: request.body,
-        signal: deadline.signal,
-      });
-      const text = await readCapped(response.data, deadline.signal);
-      return { status: response.status, headers: plainHeaders(response.headers), json: parseJson(text), text };
+      const response = await exchange(request, transport, deadline.signal);
+      const text = await readCapped(response, deadline.signal);
+      return { status: response.statusCode ?? 0, headers: plainHeaders(response.headers), json: parseJson(text), text };
     } catch (error) {
       if (closed?.aborted) throw new TransportFailure('network_error', 'aborted: OAuthModule was closed');
       if (deadline.signal.aborted) throw new TransportFailure('timeout', `no answer within ${timeoutMs} ms`);
@@ -58,7 +54,103 @@ export class TokenHttpClient {
   }
 }
 
-function readCapped(stream: Readable, signal: AbortSignal): Promise<string> {
+/** One request and its response head, directly or through the proxy the transport names. */
+async function exchange(
+  request: TokenHttpRequest,
+  transport: TokenTransport,
+  signal: AbortSignal,
+): Promise<IncomingMessage> {
+  const target = new URL(request.url);
+  const proxy = proxyFor(target, transport);
+  const secure = target.protocol === 'https:';
+  const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...request.headers };
+  // Exactly the strategy's headers, plus the length (an empty POST says 0 rather than going chunked).
+  if (request.body !== undefined || request.method !== 'GET') {
+    headers['content-length'] = String(request.body === undefined ? 0 : Buffer.byteLength(request.body));
+  }
+
+  let options: RequestOptions;
+  if (proxy !== undefined && !secure) {
+    // Plain HTTP through a proxy: the absolute URL in the request line, to the proxy.
+    const auth = proxyAuthorization(proxy);
+    options = {
+      ...endpointOf(proxy),
+      path: target.href,
+      headers: { ...headers, host: target.host, ...(auth === undefined ? {} : { 'proxy-authorization': auth }) },
+    };
+    return send(proxy.protocol === 'https:' ? httpsRequest : httpRequest, options, request, signal);
+  }
+  // HTTPS through a proxy: a CONNECT tunnel, then TLS with the target inside it.
+  const tunnel = proxy === undefined ? undefined : await openTunnel(proxy, target, signal);
+  const tls = tlsOptions(target, transport);
+  options = {
+    ...endpointOf(target),
+    path: `${target.pathname}${target.search}`,
+    headers,
+    // One connection per token request, made here: through the tunnel when there is one.
+    createConnection: () => {
+      if (!secure) return netConnect(endpointOf(target));
+      return tlsConnect({ ...tls, ...(tunnel === undefined ? endpointOf(target) : { socket: tunnel }) });
+    },
+  };
+  return send(secure ? httpsRequest : httpRequest, options, request, signal);
+}
+
+function send(
+  requestFn: typeof httpRequest,
+  options: RequestOptions,
+  request: TokenHttpRequest,
+  signal: AbortSignal,
+): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = requestFn({ ...options, method: request.method, signal }, resolve);
+    req.once('error', reject);
+    req.end(request.body);
+  });
+}
+
+/** `CONNECT host:port` at the proxy; the socket it hands back carries the TLS session to the target. */
+function openTunnel(proxy: URL, target: URL, signal: AbortSignal): Promise<Socket> {
+  const authority = `${target.hostname}:${target.port || '443'}`;
+  const auth = proxyAuthorization(proxy);
+  const requestFn = proxy.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = requestFn({
+      ...endpointOf(proxy),
+      method: 'CONNECT',
+      path: authority,
+      headers: {
+        host: authority,
+        'user-agent': USER_AGENT,
+        ...(auth === undefined ? {} : { 'proxy-authorization': auth }),
+      },
+      agent: false,
+      signal,
+    });
+    req.once('connect', (response: IncomingMessage, socket: Socket) => {
+      const status = response.statusCode ?? 0;
+      if (status >= 200 && status < 300) return resolve(socket);
+      socket.destroy();
+      reject(new Error(`the proxy answered ${status} to CONNECT`));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+function endpointOf(url: URL): { host: string; port: number } {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return { host, port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80) };
+}
+
+/** The client's TLS material, and SNI for a host name (not for an IP address, which TLS forbids). */
+function tlsOptions(target: URL, transport: TokenTransport): ConnectionOptions {
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  const { cert, key, ca, passphrase, pfx } = transport.tls ?? {};
+  return { cert, key, ca, passphrase, pfx, ...(isIP(host) === 0 ? { servername: host } : {}) };
+}
+
+function readCapped(stream: IncomingMessage, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -70,8 +162,8 @@ function readCapped(stream: Readable, signal: AbortSignal): Promise<string> {
       chunks.push(chunk);
       size += chunk.length;
       if (size >= MAX_TOKEN_RESPONSE_BYTES) {
-        stream.destroy();
         finish();
+        stream.destroy(); // the rest is never read
       }
     };
     const onError = (error: Error) => {
@@ -87,18 +179,15 @@ function readCapped(stream: Readable, signal: AbortSignal): Promise<string> {
       signal.removeEventListener('abort', onAbort);
     };
     stream.on('data', onData).on('end', finish).on('error', onError);
+    if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort);
   });
 }
 
-function hasContentType(headers: Record<string, string>): boolean {
-  return Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
-}
-
-function plainHeaders(headers: object): Record<string, string | undefined> {
+function plainHeaders(headers: IncomingMessage['headers']): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(headers)) {
-    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value == null ? undefined : String(value);
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
 }
@@ -115,6 +204,6 @@ function parseJson(text: string): unknown {
 function describeNetworkError(error: unknown): string {
   const code = (error as { code?: unknown })?.code;
   const message = error instanceof Error ? error.message : String(error);
-  // axios messages are short ("connect ECONNREFUSED 127.0.0.1:80"); never include its config.
+  // Node's messages are short ("connect ECONNREFUSED 127.0.0.1:80", "bad decrypt"): no request data.
   return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
 }
