@@ -1,11 +1,10 @@
 import type { AxiosError, AxiosInstance, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { configMessages } from '../errors/messages.js';
-import { OAuthConfigError } from '../errors/oauth-config.error.js';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
 import { parseRequestUrl } from './attach-to.matcher.js';
 import type { BearerParticipant } from './bearer-participant.js';
-import type { OAuthRequestOption, OAuthRequestOptions } from './oauth-request.options.js';
-import { RequestTargets, type ChosenClient, type RequestTarget } from './request-targets.js';
+import { chooseClient, NO_URL_TARGET, readSelection, retriesAfter401, tokenMayFollow } from './bearer-policy.js';
+import type { OAuthRequestOptions } from './oauth-request.options.js';
+import { RequestTargets, type ChosenClient } from './request-targets.js';
 
 /** What the request interceptor attached, kept beside the config object (never inside it). */
 interface Attachment {
@@ -17,8 +16,6 @@ interface Attachment {
   /** Set when a redirect hop dropped the token: a 401 after that is not an answer to our token. */
   stripped: boolean;
 }
-
-const IDEMPOTENT_METHODS = new Set(['get', 'head', 'options', 'put', 'delete']);
 
 /**
  * The request and response interceptors of one axios instance, installed once however many
@@ -72,11 +69,10 @@ class AxiosBearerHook {
     if (option === false || this.participants.length === 0) return config;
     // A header (or `auth`) the caller set is never overwritten, and no token is fetched for it.
     if (config.headers.has('Authorization') || config.auth !== undefined) return config;
-    const selection = readOption(option);
-
-    const target = config.socketPath ? SOCKET_TARGET : this.targets.of(config);
-    const chosen = selection.client !== undefined ? this.byName(selection.client) : target.matched;
-    if (chosen === undefined || target.excluded) return config;
+    const selection = readSelection(option);
+    const target = config.socketPath ? NO_URL_TARGET : this.targets.of(config);
+    const chosen = chooseClient(this.participants, target, selection);
+    if (chosen === undefined) return config;
 
     const cached = chosen.participant.cachedToken(chosen.client, selection.scope);
     if (cached !== undefined) return this.attach(config, target.origin, chosen, selection, cached);
@@ -84,13 +80,6 @@ class AxiosBearerHook {
     return chosen.participant
       .getToken(chosen.client, selection.scope)
       .then((token) => this.attach(config, target.origin, chosen, selection, token));
-  }
-
-  /** The participant that has a client of that name (an explicit `oauth` client), or a typed error. */
-  private byName(client: string): ChosenClient {
-    const participant = this.participants.find((p) => p.knows(client));
-    if (participant === undefined) throw new OAuthConfigError(configMessages.unknownClient(client), client);
-    return { participant, client };
   }
 
   private attach(
@@ -109,14 +98,9 @@ class AxiosBearerHook {
       stripped: false,
     };
     config.headers.set('Authorization', `Bearer ${token.accessToken}`);
-    config.beforeRedirect = guardRedirects(this, origin, attachment, config.beforeRedirect);
+    config.beforeRedirect = guardRedirects(this.participants, origin, attachment, config.beforeRedirect);
     this.attachments.set(config, attachment);
     return config;
-  }
-
-  /** Whether `url` is a token endpoint of any client of any participant. */
-  isTokenEndpoint(url: URL): boolean {
-    return this.participants.some((participant) => participant.isTokenEndpoint(url));
   }
 
   private async onResponseError(error: unknown): Promise<AxiosResponse> {
@@ -125,7 +109,7 @@ class AxiosBearerHook {
     // Only a 401 to a request that still carried our token says the token was refused.
     if (attachment === undefined || attachment.stripped || (error as AxiosError).response?.status !== 401) throw error;
 
-    const retry = mayRetry(config!, attachment);
+    const retry = retriesAfter401(config!.method, attachment.retryOn401, !isStream(config!.data));
     try {
       await attachment.participant.rejected(attachment.client, attachment.scope, attachment.accessToken, retry);
     } catch {
@@ -143,41 +127,6 @@ class AxiosBearerHook {
   }
 }
 
-/** No `oauth` option: the `attachTo` match decides. Shared, since most requests have none. */
-const NO_SELECTION: OAuthRequestOptions = Object.freeze({});
-
-/** A request over a Unix socket has no URL to match: only an explicit `oauth` client applies. */
-const SOCKET_TARGET: RequestTarget = Object.freeze({ origin: undefined, excluded: false, matched: undefined });
-
-function readOption(option: OAuthRequestOption | undefined): OAuthRequestOptions {
-  if (option === undefined) return NO_SELECTION;
-  if (typeof option === 'string') return { client: option };
-  if (typeof option === 'object' && option !== null) {
-    if (option.client !== undefined && typeof option.client !== 'string') {
-      throw new OAuthConfigError(
-        configMessages.invalidOption(undefined, 'oauth.client', 'must be a client name'),
-        undefined,
-        'oauth',
-      );
-    }
-    return option;
-  }
-  throw new OAuthConfigError(
-    configMessages.invalidOption(
-      undefined,
-      'oauth',
-      'must be a client name, false or { client?, scope?, retryOn401? }',
-    ),
-    undefined,
-    'oauth',
-  );
-}
-
-function mayRetry(config: InternalAxiosRequestConfig, attachment: Attachment): boolean {
-  if (attachment.retryOn401 === false || isStream(config.data)) return false;
-  return attachment.retryOn401 === true || IDEMPOTENT_METHODS.has((config.method ?? 'get').toLowerCase());
-}
-
 /** A request body that was a stream has been consumed: it cannot be sent again. */
 function isStream(data: unknown): boolean {
   return typeof data === 'object' && data !== null && typeof (data as { pipe?: unknown }).pipe === 'function';
@@ -191,7 +140,7 @@ type BeforeRedirect = NonNullable<AxiosRequestConfig['beforeRedirect']>;
  * leave the origin it was attached for, and no token endpoint may receive it, even at that origin.
  */
 function guardRedirects(
-  hook: { isTokenEndpoint(url: URL): boolean },
+  participants: readonly BearerParticipant[],
   origin: string | undefined,
   attachment: Attachment,
   previous: BeforeRedirect | undefined,
@@ -199,7 +148,7 @@ function guardRedirects(
   return (options, responseDetails, requestDetails) => {
     previous?.(options, responseDetails, requestDetails);
     const next = typeof options.href === 'string' ? parseRequestUrl(options.href) : undefined;
-    if (origin !== undefined && next?.origin === origin && !hook.isTokenEndpoint(next)) return;
+    if (tokenMayFollow(participants, origin, next)) return;
     // follow-redirects may have dropped the header itself (another host): the hop goes without it either way.
     attachment.stripped = true;
     const headers = options.headers as Record<string, unknown> | undefined;
