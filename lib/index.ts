@@ -1,6 +1,7 @@
 export { OAuthModule } from './oauth.module.js';
 export type { OAuthModuleAsyncOptions } from './oauth.module-definition.js';
 export { TokenService } from './token.service.js';
+export { OAuthFetch, type FetchInput, type OAuthFetchInit } from './http/oauth-fetch.js';
 export { fingerprint } from './common/fingerprint.js';
 export type { OAuthRequestOption, OAuthRequestOptions } from './http/oauth-request.options.js';
 export { OAuthError } from './errors/oauth.error.js';

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { OAuthFetch } from './http/oauth-fetch.js';
 import { OAuthHttpInterceptor } from './http/oauth-http.interceptor.js';
 import { ConfigurableModuleClass } from './oauth.module-definition.js';
 import { OAUTH_OPTION_PROVIDERS } from './oauth.providers.js';
@@ -23,7 +24,8 @@ import { TokenService } from './token.service.js';
     TokenFetcher,
     TokenService,
     OAuthHttpInterceptor,
+    OAuthFetch,
   ],
-  exports: [TokenService],
+  exports: [TokenService, OAuthFetch],
 })
 export class OAuthModule extends ConfigurableModuleClass {}

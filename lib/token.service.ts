@@ -17,6 +17,7 @@ import { CacheKeyFactory, type CacheKey } from './token-cache/cache-key.js';
 import { TokenCache, type LoadMode } from './token-cache/token-cache.js';
 import { asTokenRequestError, closedError } from './token-endpoint/token-errors.js';
 import { TokenFetcher } from './token-endpoint/token-fetcher.js';
+import { TokenParticipant } from './http/token-participant.js';
 
 /** One in-flight token request, shared by every caller of its key until it settles. */
 interface Flight {
@@ -37,6 +38,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   private readonly fetched$ = new Subject<{ key: string; token: AccessToken }>();
   /** Aborted when the module closes: token requests in flight stop, waiting callers reject. */
   private readonly closing = new AbortController();
+  private bearer: TokenParticipant | undefined;
 
   /** @internal Created by Nest; its dependencies are not part of the public API. */
   constructor(
@@ -80,6 +82,14 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
    */
   cachedToken(client: string, scope?: string | string[]): AccessToken | undefined {
     return this.fresh(this.keys.keyFor(this.clients.get(client), scope));
+  }
+
+  /**
+   * @internal This module as every transport's bearer rules see it (axios, fetch, undici): its
+   * clients' prefixes and token endpoints, and these tokens. One per module.
+   */
+  get participant(): TokenParticipant {
+    return (this.bearer ??= new TokenParticipant(this.clients, this, this.logger));
   }
 
   /** Emits the current token, then each new one for the same key, until unsubscribed. */

@@ -37,8 +37,13 @@ export class RequestTargets {
 
   constructor(private readonly participants: readonly BearerParticipant[]) {}
 
+  /** The target of an axios request, from its config as axios's http adapter resolves it. */
   of(config: InternalAxiosRequestConfig): RequestTarget {
-    const path = fullPath(config);
+    return this.ofUrl(fullPath(config));
+  }
+
+  /** The target of an absolute URL (a relative one matches nothing). */
+  ofUrl(path: string): RequestTarget {
     let target = this.memo.get(path);
     if (target === undefined) {
       if (this.memo.size >= MAX_TARGETS) this.memo.clear();

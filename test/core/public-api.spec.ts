@@ -12,6 +12,7 @@ describe('public API', () => {
     expect(Object.keys(main).sort()).toEqual([
       'OAuthConfigError',
       'OAuthError',
+      'OAuthFetch',
       'OAuthModule',
       'TokenRequestError',
       'TokenService',

@@ -1,0 +1,151 @@
+import { Injectable } from '@nestjs/common';
+import type { AccessToken } from '../interfaces/access-token.interface.js';
+import type { BearerParticipant } from './bearer-participant.js';
+import { chooseClient, readSelection, retriesAfter401, tokenMayFollow } from './bearer-policy.js';
+import { TokenService } from '../token.service.js';
+import type { OAuthRequestOption, OAuthRequestOptions } from './oauth-request.options.js';
+import { RequestTargets, type ChosenClient } from './request-targets.js';
+
+/** What `fetch` takes as its first argument: a URL string, a `URL` or a `Request`. */
+export type FetchInput = string | URL | Request;
+type Body = RequestInit['body'];
+
+/** `fetch`'s init, plus the per-request `oauth` option (same forms as on `HttpService` calls). */
+export type OAuthFetchInit = RequestInit & { oauth?: OAuthRequestOption };
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** As the fetch standard: past this many hops a redirect chain is a network error. */
+const MAX_REDIRECTS = 20;
+
+/** One hop as sent: where, how, with which headers and body. */
+interface Hop {
+  url: string;
+  method: string;
+  headers: Headers;
+  body: Body;
+}
+
+/** A call that carries a token, with what the rules need to judge its answer. */
+interface Carrying {
+  chosen: ChosenClient;
+  selection: OAuthRequestOptions;
+  origin: string | undefined;
+  token: AccessToken;
+}
+
+/**
+ * The global `fetch` with this module's tokens: `oauthFetch.fetch(input, init?)` takes what
+ * `fetch` takes plus `init.oauth`, and can be handed unbound to any library that takes a `fetch`
+ * (openapi-fetch, graphql-request, ky). The rules are the ones `HttpService` calls follow
+ * (`bearer-policy`); redirects are followed here, hop by hop, so that the token never reaches
+ * another origin or a token endpoint. `Response.url` is the final hop's URL.
+ */
+@Injectable()
+export class OAuthFetch {
+  private readonly participants: readonly BearerParticipant[];
+  private readonly targets: RequestTargets;
+
+  constructor(tokens: TokenService) {
+    this.participants = [tokens.participant];
+    this.targets = new RequestTargets(this.participants);
+  }
+
+  /** Bound to this instance: `fetch: oauthFetch.fetch` works as it is. */
+  readonly fetch = (input: FetchInput, init?: OAuthFetchInit): Promise<Response> => this.send(input, init);
+
+  private async send(input: FetchInput, init: OAuthFetchInit = {}): Promise<Response> {
+    const { oauth, ...rest } = init;
+    const request = input instanceof Request ? input : undefined;
+    const headers = new Headers(request?.headers);
+    if (rest.headers !== undefined) new Headers(rest.headers).forEach((value, name) => headers.set(name, value));
+    // A caller's own credentials always win, and no token is fetched for them.
+    if (oauth === false || headers.has('authorization')) return fetch(input, rest);
+
+    const url = request?.url ?? (input instanceof URL ? input.href : String(input));
+    const selection = readSelection(oauth);
+    const target = this.targets.ofUrl(url);
+    const chosen = chooseClient(this.participants, target, selection);
+    if (chosen === undefined) return fetch(input, rest);
+
+    const method = (rest.method ?? request?.method ?? 'GET').toUpperCase();
+    // A Request's body is a stream: read it once, so redirects and a 401 retry can send it again.
+    const body = rest.body !== undefined ? rest.body : request?.body ? await request.arrayBuffer() : null;
+    const hop = (): Hop => ({ url, method, headers: new Headers(headers), body });
+    const options: RequestInit = request === undefined ? rest : { ...requestInit(request), ...rest };
+
+    // Fail closed: if no token can be had, this rejects and nothing is sent.
+    const token = await this.tokenFor(chosen, selection);
+    const call: Carrying = { chosen, selection, origin: target.origin, token };
+    const { response, carried } = await this.follow(options, hop(), call);
+    if (response.status !== 401 || !carried) return response;
+
+    // Only a 401 to a hop that carried our token says the token was refused.
+    const retry = retriesAfter401(method, selection.retryOn401, isReplayable(body));
+    await chosen.participant.rejected(chosen.client, selection.scope, token.accessToken, retry);
+    if (!retry) return response;
+    await response.body?.cancel();
+    const fresh = await this.tokenFor(chosen, selection);
+    return (await this.follow(options, hop(), { ...call, token: fresh })).response;
+  }
+
+  private tokenFor({ participant, client }: ChosenClient, selection: OAuthRequestOptions): Promise<AccessToken> {
+    const cached = participant.cachedToken(client, selection.scope);
+    return cached !== undefined ? Promise.resolve(cached) : participant.getToken(client, selection.scope);
+  }
+
+  /** Sends the call with the token and follows its redirects as fetch would, dropping the token where it may not go. */
+  private async follow(init: RequestInit, hop: Hop, call: Carrying): Promise<{ response: Response; carried: boolean }> {
+    const followsRedirects = (init.redirect ?? 'follow') === 'follow';
+    hop.headers.set('authorization', `Bearer ${call.token.accessToken}`);
+    let carried = true;
+    for (let redirects = 0; ; redirects++) {
+      const response = await fetch(hop.url, {
+        ...init,
+        method: hop.method,
+        headers: hop.headers,
+        body: hop.body,
+        redirect: followsRedirects ? 'manual' : init.redirect,
+      });
+      const location = response.headers.get('location');
+      if (!followsRedirects || !REDIRECT_STATUSES.has(response.status) || location === null)
+        return { response, carried };
+      if (redirects >= MAX_REDIRECTS) throw new TypeError('fetch failed: too many redirects');
+      await response.body?.cancel();
+      const next = new URL(location, hop.url);
+      if (carried && !tokenMayFollow(this.participants, call.origin, next)) {
+        hop.headers.delete('authorization');
+        carried = false;
+      }
+      // 303, and 301/302 after a POST, continue as a GET without a body (as fetch does).
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && hop.method === 'POST')) {
+        hop.method = 'GET';
+        hop.body = null;
+        for (const name of [
+          'content-type',
+          'content-length',
+          'content-encoding',
+          'content-language',
+          'content-location',
+        ])
+          hop.headers.delete(name);
+      } else if (!isReplayable(hop.body)) {
+        throw new TypeError('fetch failed: cannot follow a redirect with a stream body');
+      }
+      hop.url = next.href;
+    }
+  }
+}
+
+/** Bodies that can be sent again as the same bytes: everything but a stream. */
+function isReplayable(body: Body): boolean {
+  return body === null || body === undefined || (!(body instanceof ReadableStream) && !isAsyncIterable(body));
+}
+
+function isAsyncIterable(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && Symbol.asyncIterator in body && !(body instanceof Blob);
+}
+
+/** What a Request carries besides URL, method, headers and body, as far as Node's fetch uses it. */
+function requestInit(request: Request): RequestInit {
+  return { keepalive: request.keepalive, redirect: request.redirect, signal: request.signal };
+}
