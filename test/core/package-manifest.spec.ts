@@ -50,4 +50,10 @@ describe('package manifest', () => {
     const outsideRedis = sourceFiles(join(root, 'lib')).filter((f) => !f.includes(join('stores', 'redis')));
     expect(outsideRedis.filter((file) => importedPackages(file).includes('ioredis'))).toEqual([]);
   });
+
+  it('only the undici entry reaches undici, an optional peer', () => {
+    expect(manifest.peerDependenciesMeta?.undici?.optional).toBe(true);
+    const outsideUndici = sourceFiles(join(root, 'lib')).filter((f) => !f.includes(join('lib', 'undici')));
+    expect(outsideUndici.filter((file) => importedPackages(file).includes('undici'))).toEqual([]);
+  });
 });

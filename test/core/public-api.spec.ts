@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import * as main from '../../lib/index.js';
 import * as redis from '../../lib/stores/redis/index.js';
+import * as undici from '../../lib/undici/index.js';
 import * as testing from '../../lib/testing/index.js';
 
 /**
@@ -31,5 +32,9 @@ describe('public API', () => {
 
   it('nestjs-client-credentials/redis', () => {
     expect(Object.keys(redis).sort()).toEqual(['RedisTokenStore']);
+  });
+
+  it('nestjs-client-credentials/undici', () => {
+    expect(Object.keys(undici).sort()).toEqual(['OAuthDispatcher', 'oauthInterceptor']);
   });
 });

@@ -1,0 +1,2 @@
+export { oauthInterceptor, type OAuthDispatchOptions } from './oauth-interceptor.js';
+export { OAuthDispatcher } from './oauth-dispatcher.js';
