@@ -41,8 +41,9 @@ class AxiosBearerHook {
     this.targets.clear();
     if (this.requestId === undefined) {
       this.requestId = this.axios.interceptors.request.use((config) => this.onRequest(config));
-      this.responseId = this.axios.interceptors.response.use(undefined, (error: unknown) =>
-        this.onResponseError(error),
+      this.responseId = this.axios.interceptors.response.use(
+        (response) => this.onResponse(response),
+        (error: unknown) => this.onResponseError(error),
       );
     }
   }
@@ -103,24 +104,40 @@ class AxiosBearerHook {
     return config;
   }
 
-  private async onResponseError(error: unknown): Promise<AxiosResponse> {
-    const config = (error as AxiosError | undefined)?.config;
-    const attachment = config === undefined ? undefined : this.attachments.get(config);
-    // Only a 401 to a request that still carried our token says the token was refused.
-    if (attachment === undefined || attachment.stripped || (error as AxiosError).response?.status !== 401) throw error;
+  /** A 401 the caller's `validateStatus` accepts is still an answer to our token. */
+  private onResponse(response: AxiosResponse): AxiosResponse | Promise<AxiosResponse> {
+    if (response.status !== 401) return response;
+    return this.after401(response.config, () => response);
+  }
 
-    const retry = retriesAfter401(config!.method, attachment.retryOn401, !isStream(config!.data));
+  private onResponseError(error: unknown): Promise<AxiosResponse> {
+    const config = (error as AxiosError | undefined)?.config;
+    if (config === undefined || (error as AxiosError).response?.status !== 401) return Promise.reject(error);
+    return this.after401(config, () => {
+      throw error;
+    });
+  }
+
+  /**
+   * Only a 401 to a request that still carried our token says the token was refused: drop it
+   * (compare-and-invalidate) and, where the rules allow, send the call once more. Otherwise the
+   * caller gets what it would have got (`unchanged`).
+   */
+  private async after401(config: InternalAxiosRequestConfig, unchanged: () => AxiosResponse): Promise<AxiosResponse> {
+    const attachment = this.attachments.get(config);
+    if (attachment === undefined || attachment.stripped) return unchanged();
+    const retry = retriesAfter401(config.method, attachment.retryOn401, !isStream(config.data));
     try {
       await attachment.participant.rejected(attachment.client, attachment.scope, attachment.accessToken, retry);
     } catch {
-      throw error;
+      return unchanged();
     }
-    if (!retry) throw error;
+    if (!retry) return unchanged();
     // The retry goes through every interceptor again; ours attaches the fresh token. Pinning the
     // client and `retryOn401: false` makes it the last attempt: never a loop.
-    config!.headers.delete('Authorization');
+    config.headers.delete('Authorization');
     const again: AxiosRequestConfig = {
-      ...config!,
+      ...config,
       oauth: { client: attachment.client, scope: attachment.scope, retryOn401: false },
     };
     return this.axios.request(again);
