@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { chooseClient, readSelection, retriesAfter401 } from '../http/bearer-policy.js';
+import { chooseClient, readSelection, retriesAfter401, tokenMayFollow } from '../http/bearer-policy.js';
 import type { BearerParticipant } from '../http/bearer-participant.js';
 import type { OAuthRequestOption, OAuthRequestOptions } from '../http/oauth-request.options.js';
 import { RequestTargets, type ChosenClient } from '../http/request-targets.js';
@@ -22,6 +22,9 @@ type Headers = Record<string, string | string[] | undefined>;
 export function oauthInterceptor(tokens: TokenService): Dispatcher.DispatcherComposeInterceptor {
   const participants: readonly BearerParticipant[] = [tokens.participant];
   const targets = new RequestTargets(participants);
+  // undici's redirect interceptor sends every hop of one call with the same handler: a later hop
+  // carries the first hop's token only where the token may follow, and is never matched anew.
+  const hops = new WeakMap<object, { origin: string | undefined; token: AccessToken; call: Call }>();
 
   return (dispatch) =>
     function oauthDispatch(options, handler) {
@@ -34,19 +37,27 @@ export function oauthInterceptor(tokens: TokenService): Dispatcher.DispatcherCom
         if (participants.some((p) => p.isTokenEndpoint(new URL(url)))) delete headers[own];
         return dispatch({ ...rest, headers }, handler);
       }
+      const first = hops.get(handler);
+      if (first !== undefined) {
+        if (!tokenMayFollow(participants, first.origin, new URL(url))) return dispatch({ ...rest, headers }, handler);
+        return sendWithToken({ ...first.call, options: { ...rest, headers } }, first.token, handler, true);
+      }
       if (oauth === false) return dispatch(rest, handler);
       const selection = readSelection(oauth);
       const chosen = chooseClient(participants, targets.ofUrl(url), selection);
       if (chosen === undefined) return dispatch(rest, handler);
 
       const call = { dispatch, options: { ...rest, headers }, chosen, selection };
+      const send = (token: AccessToken) => {
+        hops.set(handler, { origin: targets.ofUrl(url).origin, token, call });
+        return sendWithToken(call, token, handler, true);
+      };
       const cached = chosen.participant.cachedToken(chosen.client, selection.scope);
-      if (cached !== undefined) return sendWithToken(call, cached, handler, true);
+      if (cached !== undefined) return send(cached);
       // Fail closed: if no token can be had, the call fails and nothing is sent.
-      chosen.participant.getToken(chosen.client, selection.scope).then(
-        (token) => sendWithToken(call, token, handler, true),
-        (error: unknown) => handler.onResponseError?.(null as never, error as Error),
-      );
+      chosen.participant
+        .getToken(chosen.client, selection.scope)
+        .then(send, (error: unknown) => handler.onResponseError?.(null as never, error as Error));
       return true;
     };
 }

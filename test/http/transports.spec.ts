@@ -203,6 +203,14 @@ describe.each(TRANSPORTS)('$name', (transport) => {
       expect((await call(`${redirector.url}/home`)).authorization).toBe('Bearer same-1');
     });
 
+    it('a call naming its client explicitly carries no token to another origin either', async () => {
+      redirector.route('GET /away', redirectTo(302, `${foreign.url}/items`));
+      const call = await boot();
+      expect((await call(`${redirector.url}/away`, { oauth: 'api' })).authorization).toBeNull();
+      expect(redirector.requests.at(-1)!.headers.authorization).toBe('Bearer tok-1');
+      expect(foreign.authorizations()).toEqual([undefined]);
+    });
+
     it('a same-origin hop to a token URL carries no bearer', async () => {
       redirector.route('GET /to-token', redirectTo(307, '/oauth/token'));
       redirector.route('GET /oauth/token', echoAuthorization);
