@@ -13,7 +13,9 @@ export class ProvidersController {
 
   @Get('providers')
   list() {
-    return this.upstreams.all().map((api) => ({ name: api.provider.name, label: api.provider.label, baseUrl: api.baseUrl }));
+    return this.upstreams
+      .all()
+      .map((api) => ({ name: api.provider.name, label: api.provider.label, baseUrl: api.baseUrl, via: api.via }));
   }
 
   @Get('providers/:name/ping')

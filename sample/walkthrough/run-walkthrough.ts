@@ -22,7 +22,7 @@ export async function runWalkthrough(options: WalkthroughOptions): Promise<StepR
   const results: StepResult[] = [];
   for (const api of upstreams.all()) {
     const emulator = emulators.get(api.provider.name);
-    const where = emulator ? `${api.baseUrl}  (emulated)` : `${api.baseUrl}  (real API)`;
+    const where = `${api.baseUrl}  ${emulator ? '(emulated)' : '(real API)'} · via ${api.via}`;
     formatProviderHeading(api.provider.name, api.provider.label, where, style).forEach(print);
     const steps = emulator
       ? EMULATED_STEPS.map((step) => () => step({ ...options, api, emulator }))
