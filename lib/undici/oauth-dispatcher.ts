@@ -12,6 +12,8 @@ import { oauthInterceptor } from './oauth-interceptor.js';
 export class OAuthDispatcher extends Dispatcher implements OnModuleDestroy {
   private readonly agent = new Agent();
   private readonly composed: Dispatcher;
+  /** Closing twice (the app, and the app's own `close()` call) must not throw. */
+  private closing: Promise<void> | undefined;
 
   constructor(tokens: TokenService) {
     super();
@@ -25,7 +27,9 @@ export class OAuthDispatcher extends Dispatcher implements OnModuleDestroy {
   override close(): Promise<void>;
   override close(callback: () => void): void;
   override close(callback?: () => void): Promise<void> | void {
-    return callback === undefined ? this.agent.close() : this.agent.close(callback);
+    const closed = (this.closing ??= this.agent.close());
+    if (callback === undefined) return closed;
+    closed.then(callback, callback);
   }
 
   override destroy(): Promise<void>;
@@ -40,6 +44,6 @@ export class OAuthDispatcher extends Dispatcher implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.agent.close();
+    await this.close();
   }
 }
