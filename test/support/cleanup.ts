@@ -16,8 +16,11 @@ export interface Cleanup {
 export function closeAfterEach(): Cleanup {
   let open: Closable[] = [];
   afterEach(async () => {
-    for (const resource of open.reverse()) await resource.close();
+    // Close everything even when one close fails (a server left open would keep jest from exiting).
+    const failures: unknown[] = [];
+    for (const resource of open.reverse()) await resource.close().catch((error: unknown) => failures.push(error));
     open = [];
+    if (failures.length > 0) throw failures[0];
   });
   return {
     track: (resource) => {
