@@ -25,8 +25,10 @@ const say = (text) => {
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? (a / b).toFixed(3) : 'n/a');
 
 // The peers and the upstream process are loaded only for the sections that measure against them.
-const networked = ['hot', 'cpu', 'getter', 'cold', 'refresh', 'memory'].some(runs);
+const networked = ['hot', 'cpu', 'getter', 'cold', 'refresh', 'memory', 'transports', 'transports-cpu'].some(runs);
 const { stubAdapter, subjects } = networked ? await import('./subjects.mjs') : {};
+const { baselines, fetchSubjects, undiciSubjects } =
+  runs('transports') || runs('transports-cpu') ? await import('./transport-subjects.mjs') : {};
 const env = networked ? await startUpstream() : undefined;
 try {
   say(`# Benchmark results\n\n${machine()}`);
@@ -37,6 +39,8 @@ try {
   if (runs('refresh')) await refreshUnderLoad();
   if (runs('memory')) await memory();
   if (runs('redact')) await redaction();
+  if (runs('transports')) await transports();
+  if (runs('transports-cpu')) await transportsCpu();
 } finally {
   await env?.stop();
 }
@@ -106,89 +110,102 @@ async function hotPath() {
     baseline: subjects[0].baseline,
   };
   for (const subject of [control, ...subjects]) {
-    const lib = await subject.start(env);
-    const base = await subject.baseline(env);
-    try {
-      for (const concurrency of [1, 32]) {
-        // Warm both (JIT, sockets, the first token). At concurrency 1 the two sides then take
-        // turns call by call, in windows of two rounds' length; at 32 (a whole process's
-        // throughput) pairs of rounds, the order flipped each pair (AB BA …), so drifting load
-        // hits both alike. The ratio is the median of the per-window / per-pair ratios; p99 is
-        // taken over every call of a side.
-        await closedLoop(lib.call, concurrency, 500);
-        await closedLoop(base.call, concurrency, 500);
-        const a = [];
-        const b = [];
-        for (let p = 0; p < pairs; p++) {
-          if (concurrency === 1) {
-            const [x, y] = await alternatingCalls(lib.call, base.call, 2 * seconds * 1000);
-            a.push(x);
-            b.push(y);
-            continue;
-          }
-          const order =
-            p % 2 === 0
-              ? [
-                  [lib, a],
-                  [base, b],
-                ]
-              : [
-                  [base, b],
-                  [lib, a],
-                ];
-          for (const [side, into] of order) into.push(await closedLoop(side.call, concurrency, seconds * 1000));
-        }
-        const rps = median(a.map((x) => x.rps));
-        const baseRps = median(b.map((x) => x.rps));
-        const pairRatios = a.map((x, i) => x.rps / b[i].rps).sort((m, n) => m - n);
-        const pairRatio = median(pairRatios);
-        const spread = `${percentile(pairRatios, 0.25).toFixed(3)}–${percentile(pairRatios, 0.75).toFixed(3)}`;
-        const pooled = (runs) => runs.flatMap((x) => x.latencies).sort((m, n) => m - n);
-        const p99 = percentile(pooled(a), 0.99);
-        const baseP99 = percentile(pooled(b), 0.99);
-        const failed = a.reduce((n, x) => n + x.failed, 0);
-        rows.push([
-          subject.name,
-          subject.transport,
-          concurrency,
-          rps,
-          baseRps,
-          pairRatio.toFixed(3),
-          spread,
-          p99,
-          baseP99,
-          ratio(p99, baseP99),
-          failed,
-        ]);
-        console.log(
-          `  hot path ${subject.name} c=${concurrency}: ${fmt(rps)} req/s vs ${fmt(baseRps)} (ratio ${pairRatio.toFixed(3)})`,
-        );
-      }
-    } finally {
-      await lib.close();
-      await base.close();
-    }
+    rows.push(...(await pairedRows(subject, { pairs, windowMs: 2 * seconds * 1000, roundMs: seconds * 1000 })));
   }
   say(
     `## 1. Hot path: authenticated GETs to a loopback API\n\n` +
       `Closed loop. Concurrency 1: the library and its baseline take turns call by call (AB, BA, …) in ${pairs} windows of ${2 * seconds} s, so both meet the same moment-to-moment load; req/s = 1 / mean latency. Concurrency 32: ${pairs} pairs of ${seconds}-s rounds, the order flipped every pair (AB, BA, …). req/s are medians over windows / rounds; the ratio is the median of the per-window / per-pair ratios, and "middle half" the range of the middle half of them (25th to 75th percentile); p99 is over every call of a side. Baseline = the same client with a static \`Authorization\` header (a real token, fetched once) and no auth library. The first row measures that baseline against itself: the noise of this run. Targets for nestjs-client-credentials: throughput ratio ≥ 0.97, p99 ratio ≤ 1.05.\n\n` +
-      table(
-        [
-          'library',
-          'transport',
-          'concurrency',
-          'req/s',
-          'baseline req/s',
-          'ratio',
-          'middle half',
-          'p99 ms',
-          'baseline p99 ms',
-          'p99 ratio',
-          'failed',
-        ],
-        rows,
-      ),
+      pairedTable(rows),
   );
+}
+
+/**
+ * One subject against its baseline on the loopback API, at concurrency 1 and 32: the method of
+ * section 1, shared by section 7. Returns one table row per concurrency (section 1's columns).
+ */
+async function pairedRows(subject, { pairs, windowMs, roundMs, label = 'hot path' }) {
+  const rows = [];
+  const lib = await subject.start(env);
+  const base = await subject.baseline(env);
+  try {
+    for (const concurrency of [1, 32]) {
+      // Warm both (JIT, sockets, the first token). At concurrency 1 the two sides then take
+      // turns call by call, in windows of `windowMs`; at 32 (a whole process's
+      // throughput) pairs of rounds, the order flipped each pair (AB BA …), so drifting load
+      // hits both alike. The ratio is the median of the per-window / per-pair ratios; p99 is
+      // taken over every call of a side.
+      await closedLoop(lib.call, concurrency, 500);
+      await closedLoop(base.call, concurrency, 500);
+      const a = [];
+      const b = [];
+      for (let p = 0; p < pairs; p++) {
+        if (concurrency === 1) {
+          const [x, y] = await alternatingCalls(lib.call, base.call, windowMs);
+          a.push(x);
+          b.push(y);
+          continue;
+        }
+        const order =
+          p % 2 === 0
+            ? [
+                [lib, a],
+                [base, b],
+              ]
+            : [
+                [base, b],
+                [lib, a],
+              ];
+        for (const [side, into] of order) into.push(await closedLoop(side.call, concurrency, roundMs));
+      }
+      const rps = median(a.map((x) => x.rps));
+      const baseRps = median(b.map((x) => x.rps));
+      const pairRatios = a.map((x, i) => x.rps / b[i].rps).sort((m, n) => m - n);
+      const pairRatio = median(pairRatios);
+      const spread = `${percentile(pairRatios, 0.25).toFixed(3)}–${percentile(pairRatios, 0.75).toFixed(3)}`;
+      const pooled = (runs) => runs.flatMap((x) => x.latencies).sort((m, n) => m - n);
+      const p99 = percentile(pooled(a), 0.99);
+      const baseP99 = percentile(pooled(b), 0.99);
+      const failed = a.reduce((n, x) => n + x.failed, 0);
+      rows.push([
+        subject.name,
+        subject.transport,
+        concurrency,
+        rps,
+        baseRps,
+        pairRatio.toFixed(3),
+        spread,
+        p99,
+        baseP99,
+        ratio(p99, baseP99),
+        failed,
+      ]);
+      console.log(
+        `  ${label} ${subject.name} c=${concurrency}: ${fmt(rps)} req/s vs ${fmt(baseRps)} (ratio ${pairRatio.toFixed(3)})`,
+      );
+    }
+  } finally {
+    await lib.close();
+    await base.close();
+  }
+  return rows;
+}
+
+/** Section 1's columns (a function: the sections run before a `const` here would be set). */
+function pairedTable(rows) {
+  const headers = [
+    'library',
+    'transport',
+    'concurrency',
+    'req/s',
+    'baseline req/s',
+    'ratio',
+    'middle half',
+    'p99 ms',
+    'baseline p99 ms',
+    'p99 ratio',
+    'failed',
+  ];
+  return table(headers, rows);
 }
 
 // 1b. The same hot path without the network: what the interceptor costs the client per request.
@@ -512,6 +529,103 @@ async function redaction() {
       `\`redact(body, sensitiveValues(id, secret))\` from the build (\`token-endpoint/redact.js\`): the ${sensitive.length} wire forms of the secret removed, then one left-to-right scan for key/value pairs and token shapes (past 10,000 redactions the rest of a text is dropped unread). ${samples} samples per body, one call each, after 3 warm-up calls; ms per body. Controls over the same bytes: \`body.split(secret).join('x')\` (one native pass, no token scan) and a JS loop reading every character code once (a lower bound: one pass with no decisions). Target: < 20 ms per body.\n\n` +
       table(
         ['body (1 MiB)', 'fewest ms', 'median ms', 'split/join median ms', 'char loop median ms', 'median < 20 ms'],
+        rows,
+      ),
+  );
+}
+
+// 7. The hot path on the other two transports: section 1's method, each client against the same
+// transport with a static header. ~5 minutes (6 subjects × 50 s).
+async function transports() {
+  const seconds = QUICK ? 0.3 : 1;
+  const pairs = QUICK ? 2 : 16;
+  await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
+  const options = { pairs, windowMs: seconds * 1000, roundMs: seconds * 1000, label: 'transports' };
+  const tables = [];
+  for (const [list, { baseline }, transport] of [
+    [fetchSubjects, baselines.fetch, 'global fetch'],
+    [undiciSubjects, baselines.undici, 'undici request'],
+  ]) {
+    // The A/A control of each table: its baseline against a second copy of itself.
+    const control = { name: 'A/A control: static header vs itself', transport, start: baseline, baseline };
+    const rows = [];
+    for (const subject of [control, ...list.filter((s) => !s.stubOnly)]) {
+      rows.push(...(await pairedRows(subject, options)));
+    }
+    tables.push(pairedTable(rows));
+  }
+  say(
+    `## 7. Hot path on the fetch and undici transports\n\n` +
+      `Section 1's method, with shorter windows: concurrency 1, the client and its baseline take turns call by call in ${pairs} windows of ${seconds} s; concurrency 32, ${pairs} pairs of ${seconds}-s rounds, the order flipped every pair. Ratio = median of the per-window / per-pair ratios, "middle half" their 25th–75th percentiles, p99 over every call of a side. A valid cached token throughout (1-hour tokens). The first row of each table measures its baseline against itself: the noise of this run.\n\n` +
+      `### 7a. fetch\n\nBaseline: Node's global \`fetch\` (its own undici ${process.versions.undici}) with a static \`Authorization\` header; \`OAuthFetch.fetch(url)\` calls that same global \`fetch\` (both share its connection pool). Targets: ratio ≥ 0.97, p99 ratio ≤ 1.05.\n\n` +
+      tables[0] +
+      `\n\n### 7b. undici\n\nBaseline: undici's \`request(url, { dispatcher, headers: { authorization } })\` on a \`new Agent()\` of its own. Each client: \`request(url, { dispatcher })\` with \`new Agent().compose(oauthInterceptor(tokenService))\`, the injectable \`OAuthDispatcher\` (the same composition behind a class), or \`new Agent().compose(createOidcInterceptor(…))\`. All rows use one copy of undici (${undiciVersion()}, the one the library's \`nestjs-client-credentials/undici\` resolves). Targets for nestjs-client-credentials: ratio ≥ 0.95, p99 ratio ≤ 1.05.\n\n` +
+      tables[1],
+  );
+}
+
+function undiciVersion() {
+  return JSON.parse(readFileSync(new URL('../node_modules/undici/package.json', import.meta.url), 'utf8')).version;
+}
+
+// 7c. The fetch and undici calls without the network (as 1b for axios): a dispatcher that answers
+// at once stands in for the socket. Each client takes turns with its baseline call by call, as at
+// concurrency 1 in section 1, so the machine's load meets both alike. ~1 minute.
+async function transportsCpu() {
+  const windows = QUICK ? 2 : 16;
+  const windowMs = QUICK ? 200 : 500;
+  await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
+  const rows = [];
+  for (const subject of [...fetchSubjects, ...undiciSubjects]) {
+    const lib = await subject.start(env, { stub: true });
+    const base = await subject.baseline(env, { stub: true });
+    try {
+      await closedLoop(lib.call, 1, 500);
+      await closedLoop(base.call, 1, 500);
+      const us = [];
+      const baseUs = [];
+      for (let w = 0; w < windows; w++) {
+        const [x, y] = await alternatingCalls(lib.call, base.call, windowMs);
+        us.push(1e6 / x.rps);
+        baseUs.push(1e6 / y.rps);
+      }
+      const diffs = us.map((u, i) => u - baseUs[i]).sort((m, n) => m - n);
+      const bytes = await allocatedAsync(lib.call, 100);
+      const baseBytes = await allocatedAsync(base.call, 100);
+      const signed = (n) => `${n >= 0 ? '+' : ''}${fmt(n)}`;
+      rows.push([
+        subject.name,
+        subject.transport,
+        median(us),
+        median(baseUs),
+        signed(median(diffs)),
+        `${signed(percentile(diffs, 0.25))} – ${signed(percentile(diffs, 0.75))}`,
+        Math.round(bytes),
+        Math.round(baseBytes),
+        signed(Math.round(bytes - baseBytes)),
+      ]);
+      console.log(`  transports-cpu ${subject.name}: ${fmt(median(us))} µs vs ${fmt(median(baseUs))}`);
+    } finally {
+      await lib.close();
+      await base.close();
+    }
+  }
+  say(
+    `### 7c. The fetch and undici calls without the network\n\n` +
+      `As 1b for axios: the dispatcher at the bottom answers at once (200 and a small JSON body, a microtask later; a new-style handler unwrapped to the old callbacks, as an Agent does), so a row is the client's own work per call: for fetch, Node's fetch machinery (the stub passed as \`init.dispatcher\`, which OAuthFetch hands on); for undici, \`request\` and the interceptors (the stub in place of the Agent; for OAuthDispatcher, in place of the Agent it composes on). The "compose" row is a control, not a client: \`Agent.compose\` with an interceptor that does nothing, sent with the baseline's static header: what composing any interceptor costs a \`request\` call in undici 7. ` +
+      `Time: each client takes turns with its baseline call by call (AB, BA, …) in ${windows} windows of ${windowMs} ms; µs = mean per call, median over windows; "difference" = median of the per-window differences, and its middle half (25th–75th percentile). It moves with the machine's load. Bytes: V8 new-space growth over 100 calls (the baseline column shows how far it strays from row to row). Instructions per call (callgrind, as 1b) are not given: see bench/transport-subjects.mjs.\n\n` +
+      table(
+        [
+          'client',
+          'transport',
+          'µs/call',
+          'baseline µs/call',
+          'difference µs',
+          'middle half',
+          'bytes/call',
+          'baseline bytes/call',
+          'bytes difference',
+        ],
         rows,
       ),
   );

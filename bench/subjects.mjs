@@ -34,7 +34,7 @@ export const stubAdapter = async (config) => ({
 });
 
 /** `Bearer <token>` from one plain token request: the baseline's static header. */
-async function staticAuthorization(env) {
+export async function staticAuthorization(env) {
   const res = await fetch(env.tokenUrl, {
     method: 'POST',
     headers: {
@@ -49,13 +49,13 @@ async function staticAuthorization(env) {
   return `Bearer ${body.access_token}`;
 }
 
-async function nestApp(imports) {
+export async function nestApp(imports, providers = []) {
   class BenchModule {}
-  Module({ imports })(BenchModule);
+  Module({ imports, providers })(BenchModule);
   return NestFactory.createApplicationContext(BenchModule, { logger: false });
 }
 
-function checked(status, data) {
+export function checked(status, data) {
   if (status !== 200) throw Object.assign(new Error(`status ${status}`), { status });
   return data.iat;
 }
