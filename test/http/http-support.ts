@@ -70,6 +70,17 @@ export async function startUpstream(
   return Object.assign(server, { authorizations: () => server.requests.map((r) => r.headers.authorization) });
 }
 
+/** A token endpoint handing out `tok-1`, `tok-2`, …, an upstream API and a foreign origin, each closed after the test. */
+export async function startTransportServers(
+  track: <T extends { close(): Promise<void> }>(resource: T) => T,
+): Promise<{ tokens: TokenServer; api: UpstreamServer; foreign: UpstreamServer }> {
+  return {
+    tokens: track(await startTokenServer('tok')),
+    api: track(await startUpstream()),
+    foreign: track(await startUpstream()),
+  };
+}
+
 export function oauth2Client(tokenServer: TokenServer, extra: Partial<OAuthClientOptions> = {}): OAuthClientOptions {
   return {
     strategy: 'oauth2',

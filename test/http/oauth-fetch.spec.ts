@@ -7,8 +7,8 @@ import { closeAfterEach } from '../support/cleanup.js';
 import { json, startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 import {
   bootHttp,
+  startTransportServers,
   oauth2Client,
-  startTokenServer,
   startUpstream,
   type TokenServer,
   type UpstreamServer,
@@ -23,11 +23,7 @@ let tokens: TokenServer;
 let api: UpstreamServer;
 let foreign: UpstreamServer;
 
-beforeEach(async () => {
-  tokens = track(await startTokenServer('tok'));
-  api = track(await startUpstream());
-  foreign = track(await startUpstream());
-});
+beforeEach(async () => ({ tokens, api, foreign } = await startTransportServers(track)));
 
 async function boot(extra: Record<string, OAuthClientOptions> = {}) {
   const app = track(await bootHttp({ api: oauth2Client(tokens, { attachTo: [api.url] }), ...extra }));

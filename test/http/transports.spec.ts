@@ -15,8 +15,8 @@ import { closeAfterEach } from '../support/cleanup.js';
 import { json, startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 import {
   bootHttp,
+  startTransportServers,
   oauth2Client,
-  startTokenServer,
   startUpstream,
   type HttpApp,
   type TokenServer,
@@ -105,11 +105,7 @@ let tokens: TokenServer;
 let api: UpstreamServer;
 let foreign: UpstreamServer;
 
-beforeEach(async () => {
-  tokens = track(await startTokenServer('tok'));
-  api = track(await startUpstream());
-  foreign = track(await startUpstream());
-});
+beforeEach(async () => ({ tokens, api, foreign } = await startTransportServers(track)));
 
 describe.each(TRANSPORTS)('$name', (transport) => {
   async function boot(extra: Record<string, OAuthClientOptions> = {}) {

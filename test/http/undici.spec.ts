@@ -6,9 +6,8 @@ import { OAuthDispatcher } from '../../lib/undici/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
 import {
   bootHttp,
+  startTransportServers,
   oauth2Client,
-  startTokenServer,
-  startUpstream,
   type TokenServer,
   type UpstreamServer,
 } from './http-support.js';
@@ -22,11 +21,7 @@ let tokens: TokenServer;
 let api: UpstreamServer;
 let foreign: UpstreamServer;
 
-beforeEach(async () => {
-  tokens = track(await startTokenServer('tok'));
-  api = track(await startUpstream());
-  foreign = track(await startUpstream());
-});
+beforeEach(async () => ({ tokens, api, foreign } = await startTransportServers(track)));
 
 async function boot(extra: Record<string, OAuthClientOptions> = {}) {
   const app = track(
