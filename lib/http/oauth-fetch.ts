@@ -106,9 +106,10 @@ export class OAuthFetch {
         body: hop.body,
         redirect: followsRedirects ? 'manual' : init.redirect,
       });
+      // Most answers are no redirect: the status decides before any header is read.
+      if (!followsRedirects || !REDIRECT_STATUSES.has(response.status)) return { response, carried };
       const location = response.headers.get('location');
-      if (!followsRedirects || !REDIRECT_STATUSES.has(response.status) || location === null)
-        return { response, carried };
+      if (location === null) return { response, carried };
       if (redirects >= MAX_REDIRECTS) throw new TypeError('fetch failed: too many redirects');
       await response.body?.cancel();
       const next = new URL(location, hop.url);

@@ -44,12 +44,13 @@ export function oauthInterceptor(tokens: TokenService): Dispatcher.DispatcherCom
       }
       if (oauth === false) return dispatch(rest, handler);
       const selection = readSelection(oauth);
-      const chosen = chooseClient(participants, targets.ofUrl(url), selection);
+      const target = targets.ofUrl(url);
+      const chosen = chooseClient(participants, target, selection);
       if (chosen === undefined) return dispatch(rest, handler);
 
       const call = { dispatch, options: { ...rest, headers }, chosen, selection };
       const send = (token: AccessToken) => {
-        hops.set(handler, { origin: targets.ofUrl(url).origin, token, call });
+        hops.set(handler, { origin: target.origin, token, call });
         return sendWithToken(call, token, handler, true);
       };
       const cached = chosen.participant.cachedToken(chosen.client, selection.scope);
