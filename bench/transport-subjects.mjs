@@ -157,13 +157,11 @@ export const undiciSubjects = [
     async start(env, { stub = false } = {}) {
       const app = await nestApp([oauthModule(env)], [OAuthDispatcher]);
       const dispatcher = app.get(OAuthDispatcher);
-      // No-network only: its Agent is private, so the stub takes its place and the place of what it
-      // composes on (the same `agent.compose(oauthInterceptor(tokens))`); the class's own forwarding
-      // stays. (The Agent it made has no connection to close.)
+      // No-network only: its Agent is private, so the stub takes the place of the Agent it
+      // dispatches to; the class's own work stays. (The Agent it made has no connection to close.)
       if (stub) {
         const agent = new StubDispatcher();
-        dispatcher.agent = agent;
-        dispatcher.composed = agent.compose(oauthInterceptor(app.get(TokenService)));
+        dispatcher.agentDispatch = agent.dispatch.bind(agent);
       }
       return { call: () => undiciCall(env.apiUrl, dispatcher), close: () => app.close() };
     },

@@ -4,6 +4,7 @@ import type { BearerParticipant } from './bearer-participant.js';
 import { chooseClient, readSelection, retriesAfter401, tokenMayFollow } from './bearer-policy.js';
 import { TokenService } from '../token.service.js';
 import type { OAuthRequestOption, OAuthRequestOptions } from './oauth-request.options.js';
+import { findHeader, headerRecord, withoutHeaders, type HeaderRecord } from './fetch-headers.js';
 import { RequestTargets, type ChosenClient } from './request-targets.js';
 
 /** What `fetch` takes as its first argument: a URL string, a `URL` or a `Request`. */
@@ -17,13 +18,16 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** As the fetch standard: past this many hops a redirect chain is a network error. */
 const MAX_REDIRECTS = 20;
 
-/** One hop as sent: where, how, with which headers and body. */
+/** One hop as sent: where, how, with which headers (the token aside) and body. */
 interface Hop {
   url: string;
   method: string;
-  headers: Headers;
+  readonly headers: HeaderRecord;
   body: Body;
 }
+
+/** Headers that describe a body: dropped with it when a redirect turns the call into a GET. */
+const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
 
 /** A call that carries a token, with what the rules need to judge its answer. */
 interface Carrying {
@@ -56,10 +60,9 @@ export class OAuthFetch {
   private async send(input: FetchInput, init: OAuthFetchInit = {}): Promise<Response> {
     const { oauth, ...rest } = init;
     const request = input instanceof Request ? input : undefined;
-    const headers = new Headers(request?.headers);
-    if (rest.headers !== undefined) new Headers(rest.headers).forEach((value, name) => headers.set(name, value));
+    const headers = headerRecord(request, rest.headers);
     // A caller's own credentials always win, and no token is fetched for them.
-    if (oauth === false || headers.has('authorization')) return fetch(input, rest);
+    if (oauth === false || findHeader(headers, 'authorization') !== undefined) return fetch(input, rest);
 
     const url = request?.url ?? (input instanceof URL ? input.href : String(input));
     const selection = readSelection(oauth);
@@ -70,11 +73,11 @@ export class OAuthFetch {
     const method = (rest.method ?? request?.method ?? 'GET').toUpperCase();
     // A Request's body is a stream: read it once, so redirects and a 401 retry can send it again.
     const body = rest.body !== undefined ? rest.body : request?.body ? await request.arrayBuffer() : null;
-    const hop = (): Hop => ({ url, method, headers: new Headers(headers), body });
+    const hop = (): Hop => ({ url, method, headers, body });
     const options: RequestInit = request === undefined ? rest : { ...requestInit(request), ...rest };
 
     // Fail closed: if no token can be had, this rejects and nothing is sent.
-    const token = await this.tokenFor(chosen, selection);
+    const token = this.cachedToken(chosen, selection) ?? (await this.newToken(chosen, selection));
     const call: Carrying = { chosen, selection, origin: target.origin, token };
     const { response, carried } = await this.follow(options, hop(), call);
     if (response.status !== 401 || !carried) return response;
@@ -84,25 +87,28 @@ export class OAuthFetch {
     await chosen.participant.rejected(chosen.client, selection.scope, token.accessToken, retry);
     if (!retry) return response;
     await response.body?.cancel();
-    const fresh = await this.tokenFor(chosen, selection);
+    const fresh = await this.newToken(chosen, selection);
     return (await this.follow(options, hop(), { ...call, token: fresh })).response;
   }
 
-  private tokenFor({ participant, client }: ChosenClient, selection: OAuthRequestOptions): Promise<AccessToken> {
-    const cached = participant.cachedToken(client, selection.scope);
-    return cached !== undefined ? Promise.resolve(cached) : participant.getToken(client, selection.scope);
+  private cachedToken({ participant, client }: ChosenClient, selection: OAuthRequestOptions) {
+    return participant.cachedToken(client, selection.scope);
+  }
+
+  private newToken({ participant, client }: ChosenClient, selection: OAuthRequestOptions): Promise<AccessToken> {
+    return participant.getToken(client, selection.scope);
   }
 
   /** Sends the call with the token and follows its redirects as fetch would, dropping the token where it may not go. */
   private async follow(init: RequestInit, hop: Hop, call: Carrying): Promise<{ response: Response; carried: boolean }> {
     const followsRedirects = (init.redirect ?? 'follow') === 'follow';
-    hop.headers.set('authorization', `Bearer ${call.token.accessToken}`);
+    let headers: HeaderRecord = { ...hop.headers, authorization: `Bearer ${call.token.accessToken}` };
     let carried = true;
     for (let redirects = 0; ; redirects++) {
       const response = await fetch(hop.url, {
         ...init,
         method: hop.method,
-        headers: hop.headers,
+        headers,
         body: hop.body,
         redirect: followsRedirects ? 'manual' : init.redirect,
       });
@@ -114,21 +120,14 @@ export class OAuthFetch {
       await response.body?.cancel();
       const next = new URL(location, hop.url);
       if (carried && !tokenMayFollow(this.participants, call.origin, next)) {
-        hop.headers.delete('authorization');
+        headers = withoutHeaders(headers, ['authorization']);
         carried = false;
       }
       // 303, and 301/302 after a POST, continue as a GET without a body (as fetch does).
       if (response.status === 303 || ((response.status === 301 || response.status === 302) && hop.method === 'POST')) {
         hop.method = 'GET';
         hop.body = null;
-        for (const name of [
-          'content-type',
-          'content-length',
-          'content-encoding',
-          'content-language',
-          'content-location',
-        ])
-          hop.headers.delete(name);
+        headers = withoutHeaders(headers, BODY_HEADERS);
       } else if (!isReplayable(hop.body)) {
         throw new TypeError('fetch failed: cannot follow a redirect with a stream body');
       }
@@ -136,7 +135,6 @@ export class OAuthFetch {
     }
   }
 }
-
 /** Bodies that can be sent again as the same bytes: everything but a stream. */
 function isReplayable(body: Body): boolean {
   return body === null || body === undefined || (!(body instanceof ReadableStream) && !isAsyncIterable(body));

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Agent, Dispatcher } from 'undici';
 import { TokenService } from '../token.service.js';
-import { oauthInterceptor } from './oauth-interceptor.js';
+import { UndiciBearer } from './undici-bearer.js';
 
 /**
  * An undici `Dispatcher` with this module's tokens: `request(url, { dispatcher })`, undici's
@@ -11,17 +11,19 @@ import { oauthInterceptor } from './oauth-interceptor.js';
 @Injectable()
 export class OAuthDispatcher extends Dispatcher implements OnModuleDestroy {
   private readonly agent = new Agent();
-  private readonly composed: Dispatcher;
+  private readonly bearer: UndiciBearer;
+  /** Straight to the Agent, not through `compose`, which would wrap every handler twice. */
+  private readonly agentDispatch: Dispatcher.Dispatch = this.agent.dispatch.bind(this.agent);
   /** Closing twice (the app, and the app's own `close()` call) must not throw. */
   private closing: Promise<void> | undefined;
 
   constructor(tokens: TokenService) {
     super();
-    this.composed = this.agent.compose(oauthInterceptor(tokens));
+    this.bearer = new UndiciBearer(tokens);
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    return this.composed.dispatch(options, handler);
+    return this.bearer.dispatch(this.agentDispatch, options, handler);
   }
 
   override close(): Promise<void>;

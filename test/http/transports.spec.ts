@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { HttpService } from '@nestjs/axios';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
-import { Agent, interceptors, request } from 'undici';
+import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import {
   OAuthConfigError,
   OAuthFetch,
@@ -10,7 +10,7 @@ import {
   TokenService,
   type OAuthClientOptions,
 } from '../../lib/index.js';
-import { oauthInterceptor } from '../../lib/undici/index.js';
+import { OAuthDispatcher, oauthInterceptor } from '../../lib/undici/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
 import { json, startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 import {
@@ -41,6 +41,8 @@ interface Answer {
 }
 interface Transport {
   name: string;
+  /** Whether it follows redirects (undici's `request` on a bare dispatcher does not). */
+  redirects?: false;
   /** Makes calls through `app`'s module; resources it opens are tracked for closing. */
   client(app: HttpApp): (url: string, options?: CallOptions) => Promise<Answer>;
 }
@@ -99,7 +101,28 @@ const TRANSPORTS: Transport[] = [
       };
     },
   },
+  {
+    // request() hands the dispatcher undici's older handler API, which it passes on untranslated.
+    name: 'undici (OAuthDispatcher)',
+    redirects: false,
+    client: (app) => undiciClient(new OAuthDispatcher(app.moduleRef.get(TokenService))),
+  },
+  {
+    name: 'undici (OAuthDispatcher + interceptors.redirect)',
+    client: (app) =>
+      undiciClient(new OAuthDispatcher(app.moduleRef.get(TokenService)), interceptors.redirect({ maxRedirections: 5 })),
+  },
 ];
+
+function undiciClient(dispatcher: OAuthDispatcher, outer?: Dispatcher.DispatcherComposeInterceptor) {
+  track({ close: () => dispatcher.close() });
+  const composed = outer === undefined ? dispatcher : dispatcher.compose(outer);
+  return async (url: string, { method = 'GET', body, headers, oauth }: CallOptions = {}) => {
+    const options = { dispatcher: composed, method, body, headers, oauth } as Parameters<typeof request>[1];
+    const response = await request(url, options);
+    return answerOf(response.statusCode, await response.body.text());
+  };
+}
 
 let tokens: TokenServer;
 let api: UpstreamServer;
@@ -174,53 +197,55 @@ describe.each(TRANSPORTS)('$name', (transport) => {
     });
   });
 
-  describe('redirects', () => {
-    let redirector: RecordingServer;
-    beforeEach(async () => {
-      redirector = track(await startRecordingServer());
-      redirector.route('POST /oauth/token', (_req, res) =>
-        json(res, 200, { access_token: 'same-1', expires_in: 3600 }),
-      );
-    });
-    const redirectTo = (status: number, location: string) => (_req: unknown, res: ServerResponse) =>
-      void res.writeHead(status, { location }).end();
-    const echoAuthorization = (req: { headers: { authorization?: string } }, res: ServerResponse) =>
-      json(res, 200, { authorization: req.headers.authorization ?? null });
-    const sameOriginClient = () =>
-      oauth2Client(tokens, { tokenUrl: `${redirector.url}/oauth/token`, attachTo: [redirector.url] });
+  // A transport that does not follow redirects has nothing to show here.
+  if (transport.redirects !== false)
+    describe('redirects', () => {
+      let redirector: RecordingServer;
+      beforeEach(async () => {
+        redirector = track(await startRecordingServer());
+        redirector.route('POST /oauth/token', (_req, res) =>
+          json(res, 200, { access_token: 'same-1', expires_in: 3600 }),
+        );
+      });
+      const redirectTo = (status: number, location: string) => (_req: unknown, res: ServerResponse) =>
+        void res.writeHead(status, { location }).end();
+      const echoAuthorization = (req: { headers: { authorization?: string } }, res: ServerResponse) =>
+        json(res, 200, { authorization: req.headers.authorization ?? null });
+      const sameOriginClient = () =>
+        oauth2Client(tokens, { tokenUrl: `${redirector.url}/oauth/token`, attachTo: [redirector.url] });
 
-    it('the token stays on its origin: dropped on a hop to another origin, kept on one to the same', async () => {
-      redirector.route('GET /away', redirectTo(302, `${foreign.url}/items`));
-      redirector.route('GET /home', redirectTo(307, '/landing'));
-      redirector.route('GET /landing', echoAuthorization);
-      const call = await boot({ same: sameOriginClient() });
-      expect((await call(`${redirector.url}/away`)).authorization).toBeNull();
-      expect(foreign.authorizations()).toEqual([undefined]);
-      expect((await call(`${redirector.url}/home`)).authorization).toBe('Bearer same-1');
-    });
+      it('the token stays on its origin: dropped on a hop to another origin, kept on one to the same', async () => {
+        redirector.route('GET /away', redirectTo(302, `${foreign.url}/items`));
+        redirector.route('GET /home', redirectTo(307, '/landing'));
+        redirector.route('GET /landing', echoAuthorization);
+        const call = await boot({ same: sameOriginClient() });
+        expect((await call(`${redirector.url}/away`)).authorization).toBeNull();
+        expect(foreign.authorizations()).toEqual([undefined]);
+        expect((await call(`${redirector.url}/home`)).authorization).toBe('Bearer same-1');
+      });
 
-    it('a call naming its client explicitly carries no token to another origin either', async () => {
-      redirector.route('GET /away', redirectTo(302, `${foreign.url}/items`));
-      const call = await boot();
-      expect((await call(`${redirector.url}/away`, { oauth: 'api' })).authorization).toBeNull();
-      expect(redirector.requests.at(-1)!.headers.authorization).toBe('Bearer tok-1');
-      expect(foreign.authorizations()).toEqual([undefined]);
-    });
+      it('a call naming its client explicitly carries no token to another origin either', async () => {
+        redirector.route('GET /away', redirectTo(302, `${foreign.url}/items`));
+        const call = await boot();
+        expect((await call(`${redirector.url}/away`, { oauth: 'api' })).authorization).toBeNull();
+        expect(redirector.requests.at(-1)!.headers.authorization).toBe('Bearer tok-1');
+        expect(foreign.authorizations()).toEqual([undefined]);
+      });
 
-    it('a same-origin hop to a token URL carries no bearer', async () => {
-      redirector.route('GET /to-token', redirectTo(307, '/oauth/token'));
-      redirector.route('GET /oauth/token', echoAuthorization);
-      const call = await boot({ same: sameOriginClient() });
-      expect((await call(`${redirector.url}/to-token`)).authorization).toBeNull();
-    });
+      it('a same-origin hop to a token URL carries no bearer', async () => {
+        redirector.route('GET /to-token', redirectTo(307, '/oauth/token'));
+        redirector.route('GET /oauth/token', echoAuthorization);
+        const call = await boot({ same: sameOriginClient() });
+        expect((await call(`${redirector.url}/to-token`)).authorization).toBeNull();
+      });
 
-    it('a 401 from another origin reached by a redirect neither drops the token nor retries', async () => {
-      const refusing = track(await startUpstream(() => false));
-      redirector.route('GET /away', redirectTo(307, `${refusing.url}/items`));
-      const call = await boot({ same: sameOriginClient() });
-      for (let i = 0; i < 3; i++) expect((await call(`${redirector.url}/away`)).status).toBe(401);
-      expect(refusing.requests).toHaveLength(3);
-      expect(redirector.requests.filter((r) => r.path === '/oauth/token')).toHaveLength(1);
+      it('a 401 from another origin reached by a redirect neither drops the token nor retries', async () => {
+        const refusing = track(await startUpstream(() => false));
+        redirector.route('GET /away', redirectTo(307, `${refusing.url}/items`));
+        const call = await boot({ same: sameOriginClient() });
+        for (let i = 0; i < 3; i++) expect((await call(`${redirector.url}/away`)).status).toBe(401);
+        expect(refusing.requests).toHaveLength(3);
+        expect(redirector.requests.filter((r) => r.path === '/oauth/token')).toHaveLength(1);
+      });
     });
-  });
 });

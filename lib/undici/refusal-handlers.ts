@@ -1,0 +1,125 @@
+import type { Dispatcher } from 'undici';
+import type { AccessToken } from '../interfaces/access-token.interface.js';
+import type { CarriedCall } from './carried-call.js';
+
+type Handler = Dispatcher.DispatchHandler;
+type Controller = Dispatcher.DispatchController;
+
+/**
+ * Remembers a call whose answer is a redirect: undici's redirect interceptor sends the next hop
+ * with the same handler, and that hop is judged by the first one.
+ */
+export interface HopLog {
+  remember(handler: Handler, call: CarriedCall, token: AccessToken): void;
+}
+
+const isRedirect = (statusCode: number) => statusCode >= 300 && statusCode < 400;
+
+/**
+ * Watches the answer to a call that carried our token, in undici's handler API: a 401 the rules
+ * allow to retry is swallowed and the call sent once more with a fresh token; anything else
+ * passes through untouched.
+ */
+export class RefusalHandler implements Handler {
+  private swallowing = false;
+
+  constructor(
+    private readonly call: CarriedCall,
+    private readonly token: AccessToken,
+    private readonly handler: Handler,
+    private readonly hops: HopLog,
+  ) {}
+
+  onRequestStart(controller: Controller, context: unknown): void {
+    this.handler.onRequestStart?.(controller, context);
+  }
+
+  onRequestUpgrade(controller: Controller, statusCode: number, headers: never, socket: never): void {
+    this.handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
+  }
+
+  onResponseStart(controller: Controller, statusCode: number, headers: never, statusMessage?: string): void {
+    if (isRedirect(statusCode)) this.hops.remember(this.handler, this.call, this.token);
+    if (statusCode === 401 && this.call.refused(this.token)) this.swallowing = true;
+    else this.handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    if (!this.swallowing) this.handler.onResponseData?.(controller, chunk);
+  }
+
+  onResponseEnd(controller: Controller, trailers: never): void {
+    if (!this.swallowing) return this.handler.onResponseEnd?.(controller, trailers);
+    const fail = (error: Error) => this.handler.onResponseError?.(controller, error);
+    this.call.retry(this.token, this.handler, fail, this.hops);
+  }
+
+  onResponseError(controller: Controller, error: Error): void {
+    this.handler.onResponseError?.(controller, error);
+  }
+}
+
+/**
+ * The same, in undici's older callback API (`onConnect`, `onHeaders`, …), for callers that use it
+ * (`request`, `fetch`): handing the Agent a handler of the API it speaks spares the translation
+ * undici otherwise does on every response (it parses the raw headers into an object for it).
+ */
+export class LegacyRefusalHandler implements Handler {
+  private swallowing = false;
+
+  constructor(
+    private readonly call: CarriedCall,
+    private readonly token: AccessToken,
+    private readonly handler: Handler,
+    private readonly hops: HopLog,
+  ) {}
+
+  onConnect(abort: (error?: Error) => void, context?: unknown): void {
+    (this.handler.onConnect as (abort: (error?: Error) => void, context?: unknown) => void)(abort, context);
+  }
+
+  onResponseStarted(): void {
+    this.handler.onResponseStarted?.();
+  }
+
+  onUpgrade(statusCode: number, headers: Buffer[] | string[] | null, socket: never): void {
+    this.handler.onUpgrade?.(statusCode, headers, socket);
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+    if (isRedirect(statusCode)) this.hops.remember(this.handler, this.call, this.token);
+    if (statusCode === 401 && this.call.refused(this.token)) {
+      this.swallowing = true;
+      return true;
+    }
+    return this.handler.onHeaders?.(statusCode, headers, resume, statusText) ?? true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.swallowing || (this.handler.onData?.(chunk) ?? true);
+  }
+
+  onComplete(trailers: string[] | null): void {
+    if (!this.swallowing) return this.handler.onComplete?.(trailers);
+    this.call.retry(this.token, this.handler, (error) => this.handler.onError?.(error), this.hops);
+  }
+
+  onError(error: Error): void {
+    this.handler.onError?.(error);
+  }
+
+  onBodySent(chunkSize: number, totalBytesSent: number): void {
+    this.handler.onBodySent?.(chunkSize, totalBytesSent);
+  }
+
+  onRequestSent(): void {
+    (this.handler as { onRequestSent?(): void }).onRequestSent?.();
+  }
+}
+
+/** A handler speaking the API `handler` speaks, so that undici translates neither. */
+export function refusalHandler(call: CarriedCall, token: AccessToken, handler: Handler, hops: HopLog): Handler {
+  return typeof handler.onRequestStart === 'function'
+    ? new RefusalHandler(call, token, handler, hops)
+    : new LegacyRefusalHandler(call, token, handler, hops);
+}
