@@ -25,6 +25,15 @@ export type {
   TokenPolicyOptions,
   TokenTlsOptions,
 } from './interfaces/client-options.interface.js';
+export type {
+  ClientAssertionAlgorithm,
+  ClientAssertionContext,
+  ClientAssertionFactory,
+  ClientAssertionOptions,
+  ClientAuthMethod,
+  ClientAuthOptions,
+  PrivateKeyInput,
+} from './client-auth/client-auth.options.js';
 export type { AlternativePaymentsClientOptions } from './strategies/alternative-payments.strategy.js';
 export type { FirstVisionClientOptions } from './strategies/firstvision.strategy.js';
 export type { OAuth2ClientOptions } from './strategies/oauth2.strategy.js';

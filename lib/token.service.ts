@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Inject, Injectable, type LoggerService, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { concat, defer, filter, finalize, firstValueFrom, map, type Observable, of, shareReplay, Subject } from 'rxjs';
 import type { LibraryClock } from './common/system-clock.js';
@@ -47,7 +48,10 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     private readonly cache: TokenCache,
     @Inject(OAUTH_CLOCK) private readonly clock: LibraryClock,
     @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
-  ) {}
+  ) {
+    // Each flight and each request in flight listens for the close: many at once is normal, not a leak.
+    setMaxListeners(0, this.closing.signal);
+  }
 
   async onModuleInit(): Promise<void> {
     await this.cache.open();

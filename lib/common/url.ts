@@ -11,3 +11,19 @@ export function joinUrl(base: string, path: string): string {
   url.pathname = `${withoutTrailingSlashes(url.pathname)}/${path.replace(/^\/+/, '')}`;
   return url.toString();
 }
+
+/** An absolute `http:` or `https:` URL. */
+export function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** A token endpoint as the bearer rules compare it: origin and path, no trailing slash, no query. */
+export function endpointKey(url: URL): string {
+  return url.origin + withoutTrailingSlashes(url.pathname);
+}

@@ -12,16 +12,7 @@ import {
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
-
-export function isHttpUrl(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
+import { isHttpUrl } from '../common/url.js';
 
 const IsHttpUrl = (options?: ValidationOptions) =>
   ValidateBy({ name: 'isHttpUrl', validator: { validate: isHttpUrl } }, options);
@@ -130,15 +121,23 @@ export class RetrySchema {
   maxRetryAfterMs?: number;
 }
 
-/** Fields every client has; `strategy` is checked where it is resolved, the strategy's own fields by the strategy. */
+const isIssuer = (value: unknown) => isHttpUrl(value) && !/[?#]/.test(value as string);
+
+/** Checked where the strategy is known: a client authenticated by a key or a certificate needs none. */
+export class ClientSecretSchema {
+  @IsString(NON_EMPTY)
+  @IsNotEmpty(NON_EMPTY)
+  clientSecret!: string;
+}
+
+/**
+ * Fields every client has; `strategy` is checked where it is resolved, the strategy's own fields
+ * by the strategy, `clientSecret` once the strategy says whether it is needed.
+ */
 export class ClientSchema extends PolicySchema {
   @IsString(NON_EMPTY)
   @IsNotEmpty(NON_EMPTY)
   clientId!: string;
-
-  @IsString(NON_EMPTY)
-  @IsNotEmpty(NON_EMPTY)
-  clientSecret!: string;
 
   @IsOptional()
   @IsHttpUrl(URL_MESSAGE)
@@ -147,6 +146,13 @@ export class ClientSchema extends PolicySchema {
   @IsOptional()
   @IsHttpUrl(URL_MESSAGE)
   tokenUrl?: string;
+
+  @IsOptional()
+  @ValidateBy(
+    { name: 'isIssuer', validator: { validate: isIssuer } },
+    { message: 'must be an absolute http(s) URL without query or fragment (RFC 8414 §2)' },
+  )
+  issuer?: string;
 
   @IsOptional()
   @IsScope({ message: 'must be a string or an array of scope tokens without spaces' })

@@ -8,8 +8,16 @@ import type { TokenStrategy } from '../strategies/token-strategy.interface.js';
 import type { OAuthConfigIssue } from '../errors/oauth-config.error.js';
 import { strategyName } from '../common/strategy-name.js';
 import { joinUrl } from '../common/url.js';
-import { ClientSchema, PolicySchema, RetrySchema, TlsSchema } from './options.schema.js';
-import { DEFAULT_POLICY, normalizeScope, type ResolvedClient, type TokenPolicy } from './resolved-client.js';
+import { resolveClientAuth } from '../client-auth/client-auth.js';
+import { IssuerEndpoint } from '../client-auth/issuer-endpoint.js';
+import { ClientSchema, ClientSecretSchema, PolicySchema, RetrySchema, TlsSchema } from './options.schema.js';
+import {
+  DEFAULT_POLICY,
+  normalizeScope,
+  type ResolvedClient,
+  type TokenPolicy,
+  type TokenTransport,
+} from './resolved-client.js';
 import { schemaIssues } from '../common/validation.js';
 
 /** Turns a client's `strategy` option into an instance (the strategies' resolver, given by the module). */
@@ -64,6 +72,17 @@ function mergePolicy(base: TokenPolicy, overrides: OAuthModuleOptions | OAuthCli
   return { skewMs, defaultTtlMs, timeoutMs: overrides.timeoutMs ?? base.timeoutMs, retry, transport };
 }
 
+/** `clientSecret`, when the client's authentication needs one (or it is given anyway). */
+function secretIssues(options: OAuthClientOptions, required: boolean): ConfigIssue[] {
+  return required || options.clientSecret !== undefined ? schemaIssues(ClientSecretSchema, options) : [];
+}
+
+/** `issuer` is read for every strategy; only `oauth2` types it (a custom strategy's options may carry it). */
+function issuerOf(options: OAuthClientOptions): string | undefined {
+  const { issuer } = options as { issuer?: unknown };
+  return typeof issuer === 'string' ? issuer : undefined;
+}
+
 function tokenUrlOf(options: OAuthClientOptions, strategy: TokenStrategy): string | ConfigIssue {
   if (options.tokenUrl !== undefined) return options.tokenUrl;
   const base = options.baseUrl ?? strategy.defaultBaseUrl;
@@ -103,37 +122,55 @@ export async function resolveClients(
       strategy = await resolveStrategy(name, clientOptions.strategy);
     } catch (error) {
       if (!(error instanceof OAuthConfigError)) throw error;
+      problems.add(name, ...secretIssues(clientOptions, true));
       problems.addError(error);
       continue;
     }
+    const policy = mergePolicy(modulePolicy, clientOptions);
+    const issuer = issuerOf(clientOptions);
+    // How the client authenticates decides whether it needs a secret; keys are read here, once.
+    const clientAuth = resolveClientAuth(clientOptions, strategy.authMethods, { tls: policy.transport.tls, issuer });
+    problems.add(name, ...clientAuth.issues, ...secretIssues(clientOptions, clientAuth.auth.secretRequired));
     // The strategy declares what it validates (a schema, then checks a schema cannot express).
     const optionsSchema = strategy.optionsSchema;
     if (optionsSchema !== undefined) problems.add(name, ...schemaIssues(optionsSchema, clientOptions));
     problems.add(name, ...(strategy.validateOptions?.(clientOptions) ?? []));
-    if (schemaProblems.some((issue) => issue.field === 'baseUrl' || issue.field === 'tokenUrl')) continue;
-    const tokenUrl = tokenUrlOf(clientOptions, strategy);
-    if (typeof tokenUrl !== 'string') problems.add(name, tokenUrl);
+    if (schemaProblems.some((issue) => ['baseUrl', 'tokenUrl', 'issuer'].includes(issue.field))) continue;
+    const tokenUrl = issuer === undefined ? tokenUrlOf(clientOptions, strategy) : undefined;
+    if (typeof tokenUrl === 'object') problems.add(name, tokenUrl);
+    if (issuer !== undefined && clientOptions.tokenUrl !== undefined) {
+      const problem = 'and "tokenUrl" are both set: with an issuer the token endpoint comes from its metadata';
+      problems.add(name, { field: 'issuer', problem });
+    }
     if (problems.issues.length > 0) continue; // nothing below is worth building for a module that will not boot
 
-    for (const warning of bootWarnings(name, clientOptions, strategy)) logger.warn(warning);
+    const warnings = [...bootWarnings(name, clientOptions, strategy), ...clientAuth.warnings.map((w) => said(name, w))];
+    for (const warning of warnings) logger.warn(warning);
     resolved.push({
       name,
       options: clientOptions,
       strategy,
-      tokenUrl: tokenUrl as string,
+      tokenUrl: tokenUrl as string | undefined,
+      ...(issuer === undefined ? {} : { issuer: new IssuerEndpoint(issuer, hasClientCertificate(policy.transport)) }),
+      auth: clientAuth.auth,
       attachTo: clientOptions.attachTo ?? (clientOptions.baseUrl === undefined ? [] : [clientOptions.baseUrl]),
       scope: normalizeScope(clientOptions.scope),
-      policy: mergePolicy(modulePolicy, clientOptions),
-      credentials: { clientId: clientOptions.clientId, clientSecret: clientOptions.clientSecret },
+      policy,
+      credentials: { clientId: clientOptions.clientId, clientSecret: clientOptions.clientSecret ?? '' },
     });
   }
   problems.throwIfAny();
   return resolved;
 }
 
+/** RFC 8705's mTLS endpoint aliases are for a client that presents a certificate, not one with only a CA. */
+function hasClientCertificate({ tls }: TokenTransport): boolean {
+  return tls?.pfx !== undefined || tls?.cert !== undefined;
+}
+
 /** Options that are accepted but not used as written: said once, at boot. */
 function bootWarnings(name: string, options: OAuthClientOptions, strategy: TokenStrategy): string[] {
-  const warnings = (strategy.warnings?.(options) ?? []).map((warning) => `OAuth client "${name}": ${warning}`);
+  const warnings = (strategy.warnings?.(options) ?? []).map((warning) => said(name, warning));
   if (normalizeScope(options.scope).length > 0 && strategy.sendsScope === false) {
     const dialect = strategyName(options.strategy);
     warnings.unshift(
@@ -142,3 +179,5 @@ function bootWarnings(name: string, options: OAuthClientOptions, strategy: Token
   }
   return warnings;
 }
+
+const said = (client: string, warning: string) => `OAuth client "${client}": ${warning}`;

@@ -1,3 +1,5 @@
+import type { ClientAuth } from '../client-auth/client-auth.js';
+import type { IssuerEndpoint } from '../client-auth/issuer-endpoint.js';
 import type { OAuthClientOptions, RetryOptions, TokenTlsOptions } from '../interfaces/client-options.interface.js';
 import type { TokenStrategy } from '../strategies/token-strategy.interface.js';
 
@@ -21,13 +23,18 @@ export interface ResolvedClient {
   readonly name: string;
   readonly options: Readonly<OAuthClientOptions>;
   readonly strategy: TokenStrategy;
-  readonly tokenUrl: string;
+  /** `tokenUrl`, or `baseUrl` (or the strategy's default host) + its path; `undefined` with `issuer`. */
+  readonly tokenUrl: string | undefined;
+  /** With `issuer`: the token endpoint its metadata names (discovered on the first token request). */
+  readonly issuer?: IssuerEndpoint;
+  /** How the client authenticates (a secret, an assertion, its certificate). */
+  readonly auth: ClientAuth;
   /** URL prefixes (as configured, validated) whose requests get this client's token. */
   readonly attachTo: readonly string[];
   /** Configured scopes, split and de-duplicated. */
   readonly scope: readonly string[];
   readonly policy: TokenPolicy;
-  /** Replaced by `TokenService.setCredentials` (rotation). */
+  /** Replaced by `TokenService.setCredentials` (rotation). The secret is `''` for a client with none. */
   credentials: { readonly clientId: string; readonly clientSecret: string };
 }
 

@@ -3,7 +3,7 @@
  * boot into (origin, path prefix); a request costs one `Map` lookup by origin and a few
  * `startsWith` checks on its already-normalised path.
  */
-import { withoutTrailingSlashes } from '../common/url.js';
+import { endpointKey, withoutTrailingSlashes } from '../common/url.js';
 
 export interface AttachToEntry {
   readonly client: string;
@@ -22,7 +22,10 @@ export interface AttachToMatch {
 export interface MatchableClient {
   readonly name: string;
   readonly attachTo: readonly string[];
-  readonly tokenUrl: string;
+  /** The configured token URL; `undefined` for a client whose endpoint is discovered (`issuer`). */
+  readonly tokenUrl: string | undefined;
+  /** A discovered token endpoint, read when a URL is resolved (it is known after the first token request). */
+  readonly issuer?: { readonly tokenEndpointKey: string | undefined };
 }
 
 /** `https://API.example.com:443/v2/` → `{ origin: 'https://api.example.com', path: '/v2' }`. */
@@ -46,14 +49,16 @@ export function parseRequestUrl(uri: string): URL | undefined {
 export class AttachToMatcher {
   private readonly byOrigin = new Map<string, { entry: AttachToEntry; withSlash: string }[]>();
   private readonly tokenEndpoints = new Set<string>();
+  private readonly discovered: { readonly tokenEndpointKey: string | undefined }[] = [];
   /** Prefixes configured for more than one client; the first configured one wins. */
   readonly conflicts: { origin: string; path: string; clients: string[] }[] = [];
 
   constructor(clients: Iterable<MatchableClient>) {
     for (const client of clients) {
       for (const raw of client.attachTo) this.add(parseAttachToEntry(client.name, raw));
-      const tokenUrl = parseRequestUrl(client.tokenUrl);
+      const tokenUrl = client.tokenUrl === undefined ? undefined : parseRequestUrl(client.tokenUrl);
       if (tokenUrl !== undefined) this.tokenEndpoints.add(endpointKey(tokenUrl));
+      if (client.issuer !== undefined) this.discovered.push(client.issuer);
     }
     for (const entries of this.byOrigin.values()) entries.sort((a, b) => b.entry.path.length - a.entry.path.length);
   }
@@ -73,7 +78,10 @@ export class AttachToMatcher {
 
   /** True when `url` is one of the clients' token endpoints (which never get a bearer). */
   isTokenEndpoint(url: URL): boolean {
-    return this.tokenEndpoints.has(endpointKey(url));
+    const key = endpointKey(url);
+    if (this.tokenEndpoints.has(key)) return true;
+    for (let i = 0; i < this.discovered.length; i++) if (this.discovered[i]!.tokenEndpointKey === key) return true;
+    return false;
   }
 
   private add(entry: AttachToEntry): void {
@@ -95,8 +103,4 @@ export class AttachToMatcher {
     }
     entries.push({ entry, withSlash: `${entry.path}/` });
   }
-}
-
-function endpointKey(url: URL): string {
-  return url.origin + withoutTrailingSlashes(url.pathname);
 }

@@ -78,9 +78,12 @@ class AxiosBearerHook {
     const cached = chosen.participant.cachedToken(chosen.client, selection.scope);
     if (cached !== undefined) return this.attach(config, target.origin, chosen, selection, cached);
     // Fail closed: if no token can be had, this rejects and the request is never sent.
-    return chosen.participant
-      .getToken(chosen.client, selection.scope)
-      .then((token) => this.attach(config, target.origin, chosen, selection, token));
+    return chosen.participant.getToken(chosen.client, selection.scope).then((token) =>
+      // Getting the token may have discovered an issuer's token endpoint: this very URL, perhaps.
+      config.socketPath || !this.targets.of(config).excluded
+        ? this.attach(config, target.origin, chosen, selection, token)
+        : config,
+    );
   }
 
   private attach(

@@ -77,7 +77,12 @@ export class OAuthFetch {
     const options: RequestInit = request === undefined ? rest : { ...requestInit(request), ...rest };
 
     // Fail closed: if no token can be had, this rejects and nothing is sent.
-    const token = this.cachedToken(chosen, selection) ?? (await this.newToken(chosen, selection));
+    let token = this.cachedToken(chosen, selection);
+    if (token === undefined) {
+      token = await this.newToken(chosen, selection);
+      // Getting the token may have discovered an issuer's token endpoint: this very URL, perhaps.
+      if (this.targets.ofUrl(url).excluded) return fetch(input, rest);
+    }
     const call: Carrying = { chosen, selection, origin: target.origin, token };
     const { response, carried } = await this.follow(options, hop(), call);
     if (response.status !== 401 || !carried) return response;

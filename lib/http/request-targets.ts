@@ -1,4 +1,5 @@
 import type { InternalAxiosRequestConfig } from 'axios';
+import { discoveredEndpoints } from '../common/discovered-endpoints.js';
 import { parseRequestUrl } from './attach-to.matcher.js';
 import type { BearerParticipant } from './bearer-participant.js';
 
@@ -34,6 +35,8 @@ const MAX_TARGETS = 1024;
  */
 export class RequestTargets {
   private readonly memo = new Map<string, RequestTarget>();
+  /** A discovered token endpoint makes a remembered URL excluded: the memo starts over when one is learnt. */
+  private endpoints = discoveredEndpoints.generation;
 
   constructor(private readonly participants: readonly BearerParticipant[]) {}
 
@@ -44,6 +47,10 @@ export class RequestTargets {
 
   /** The target of an absolute URL (a relative one matches nothing). */
   ofUrl(path: string): RequestTarget {
+    if (this.endpoints !== discoveredEndpoints.generation) {
+      this.endpoints = discoveredEndpoints.generation;
+      this.memo.clear();
+    }
     let target = this.memo.get(path);
     if (target === undefined) {
       if (this.memo.size >= MAX_TARGETS) this.memo.clear();

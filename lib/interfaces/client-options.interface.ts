@@ -56,7 +56,11 @@ export interface BaseClientOptions extends TokenPolicyOptions {
   /** The full token URL; overrides `baseUrl` for the token request. */
   tokenUrl?: string;
   clientId: string;
-  clientSecret: string;
+  /**
+   * The shared secret. Every dialect needs one, except `oauth2` with `authMethod` `private_key_jwt`,
+   * `tls_client_auth` or `self_signed_tls_client_auth` (and a custom strategy declaring those).
+   */
+  clientSecret?: string;
   scope?: string | string[];
   /** URL prefixes whose requests get this client's token. Default `[baseUrl]` when `baseUrl` is set. */
   attachTo?: string[];

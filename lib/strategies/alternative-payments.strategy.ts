@@ -15,6 +15,7 @@ import type {
 
 export interface AlternativePaymentsClientOptions extends BaseClientOptions {
   strategy: 'alternative-payments';
+  clientSecret: string;
   basicEncoding?: BasicEncoding;
 }
 

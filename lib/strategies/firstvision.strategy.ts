@@ -15,6 +15,7 @@ import type {
 
 export interface FirstVisionClientOptions extends BaseClientOptions {
   strategy: 'firstvision';
+  clientSecret: string;
   variant?: 'basic-query' | 'json-body';
   basicEncoding?: BasicEncoding;
 }

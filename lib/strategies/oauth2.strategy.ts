@@ -1,4 +1,5 @@
-import { IsIn, IsObject, IsOptional, IsString, ValidateBy } from 'class-validator';
+import { IsObject, IsOptional, IsString, ValidateBy } from 'class-validator';
+import type { ClientAuthMethod, ClientAuthOptions } from '../client-auth/client-auth.options.js';
 import type { BaseClientOptions, BasicEncoding } from '../interfaces/client-options.interface.js';
 import { basicAuthorization, readRfc6749Error, readSnakeOrCamelToken } from './custom-strategy-helpers.js';
 import { BasicEncodingSchema, rawBasicIssues, scopeString } from './dialect-helpers.js';
@@ -12,9 +13,13 @@ import type {
   TokenStrategy,
 } from './token-strategy.interface.js';
 
-export interface OAuth2ClientOptions extends BaseClientOptions {
+export interface OAuth2ClientOptions extends BaseClientOptions, ClientAuthOptions {
   strategy: 'oauth2';
-  authMethod?: 'client_secret_basic' | 'client_secret_post';
+  /**
+   * Instead of `tokenUrl` / `baseUrl`: the token endpoint comes from this issuer's metadata
+   * (RFC 8414, then OpenID Connect Discovery), fetched on the first token request.
+   */
+  issuer?: string;
   basicEncoding?: BasicEncoding;
   audience?: string;
   resource?: string | string[];
@@ -25,12 +30,6 @@ const isStringOrStrings = (v: unknown) =>
   typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string'));
 
 class OAuth2OptionsSchema extends BasicEncodingSchema {
-  @IsOptional()
-  @IsIn(['client_secret_basic', 'client_secret_post'], {
-    message: "must be 'client_secret_basic' or 'client_secret_post'",
-  })
-  authMethod?: string;
-
   @IsOptional()
   @IsString({ message: 'must be a string' })
   audience?: string;
@@ -68,11 +67,24 @@ function sendableExtraParams(options: OAuth2ClientOptions): Record<string, strin
   return Object.fromEntries(Object.entries(options.extraParams ?? {}).filter(([name]) => !RESERVED_PARAMS.has(name)));
 }
 
-/** Plain RFC 6749 §4.4: form body, client_secret_basic (default) or client_secret_post. */
+const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/**
+ * Plain RFC 6749 §4.4, a form body, the client authenticated by `client_secret_basic` (default),
+ * `client_secret_post`, a JWT assertion (RFC 7523) or its TLS certificate (RFC 8705).
+ */
 export class OAuth2Strategy implements TokenStrategy<OAuth2ClientOptions> {
   readonly tokenPath = '/oauth/token';
   readonly sendsScope = true;
   readonly optionsSchema: new () => object = OAuth2OptionsSchema;
+  readonly authMethods: readonly ClientAuthMethod[] = [
+    'client_secret_basic',
+    'client_secret_post',
+    'client_secret_jwt',
+    'private_key_jwt',
+    'tls_client_auth',
+    'self_signed_tls_client_auth',
+  ];
 
   validateOptions(options: OAuth2ClientOptions): ConfigIssue[] {
     return rawBasicIssues(options, (options.authMethod ?? 'client_secret_basic') === 'client_secret_basic');
@@ -94,14 +106,9 @@ export class OAuth2Strategy implements TokenStrategy<OAuth2ClientOptions> {
     return [options.audience, options.resource, options.extraParams];
   }
 
-  buildRequest({
-    options,
-    tokenUrl,
-    clientId,
-    clientSecret,
-    scope,
-  }: TokenRequestContext<OAuth2ClientOptions>): TokenHttpRequest {
-    const post = options.authMethod === 'client_secret_post';
+  buildRequest(context: TokenRequestContext<OAuth2ClientOptions>): TokenHttpRequest {
+    const { options, tokenUrl, clientId, clientSecret, scope } = context;
+    const method = options.authMethod ?? 'client_secret_basic';
     // extraParams first; a dedicated option replaces the entry of the same name, an unset one keeps it.
     const form = new URLSearchParams({ grant_type: 'client_credentials', ...sendableExtraParams(options) });
     const scopes = scopeString(scope);
@@ -109,15 +116,20 @@ export class OAuth2Strategy implements TokenStrategy<OAuth2ClientOptions> {
     if (options.audience !== undefined) form.set('audience', options.audience);
     if (options.resource !== undefined) form.delete('resource');
     for (const resource of [options.resource ?? []].flat()) form.append('resource', resource);
-    if (post) {
-      form.append('client_id', clientId);
-      form.append('client_secret', clientSecret);
+    if (method !== 'client_secret_basic') form.append('client_id', clientId);
+    if (method === 'client_secret_post') form.append('client_secret', clientSecret);
+    if (method === 'client_secret_jwt' || method === 'private_key_jwt') {
+      if (context.clientAssertion === undefined) throw new Error(`authMethod ${method} needs a client assertion`);
+      form.append('client_assertion_type', CLIENT_ASSERTION_TYPE);
+      form.append('client_assertion', context.clientAssertion);
     }
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
     };
-    if (!post) headers.authorization = basicAuthorization(clientId, clientSecret, options.basicEncoding);
+    if (method === 'client_secret_basic') {
+      headers.authorization = basicAuthorization(clientId, clientSecret, options.basicEncoding);
+    }
     return { method: 'POST', url: tokenUrl, headers, body: form.toString() };
   }
 

@@ -14,6 +14,7 @@ import type {
 
 export interface PalisadeClientOptions extends BaseClientOptions {
   strategy: 'palisade';
+  clientSecret: string;
 }
 
 /** The reason a `google.rpc.ErrorInfo` detail gives, if any. */

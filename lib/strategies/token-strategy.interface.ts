@@ -1,3 +1,4 @@
+import type { ClientAuthMethod } from '../client-auth/client-auth.options.js';
 import type { ConfigIssue } from '../common/validation.js';
 import type { BaseClientOptions } from '../interfaces/client-options.interface.js';
 import type { OAuthErrorCode } from '../errors/oauth-error-code.js';
@@ -10,13 +11,23 @@ export interface TokenRequestContext<O extends BaseClientOptions = BaseClientOpt
   readonly client: string;
   /** The client's options as configured (strategy-specific fields included). */
   readonly options: Readonly<O>;
-  /** `tokenUrl`, or `baseUrl` (or the strategy's default host) + `tokenPath`. */
+  /**
+   * `tokenUrl`, or `baseUrl` (or the strategy's default host) + `tokenPath`; with `issuer`, the
+   * token endpoint its metadata names.
+   */
   readonly tokenUrl: string;
   /** Current credentials (they can be rotated at runtime). */
   readonly clientId: string;
+  /** `''` when the client has none (`private_key_jwt`, `tls_client_auth`). */
   readonly clientSecret: string;
   /** Scopes for this token: the request's override or the configured ones; may be empty. */
   readonly scope: readonly string[];
+  /**
+   * With `authMethod` `private_key_jwt` or `client_secret_jwt` (for a strategy that declares it in
+   * `authMethods`): the signed JWT for RFC 7523's `client_assertion`, made for this attempt (a
+   * fresh `jti` each time). A credential: never log it.
+   */
+  readonly clientAssertion?: string;
 }
 
 /** The HTTP request a strategy wants sent to the token endpoint. */
@@ -73,6 +84,13 @@ export interface TokenStrategy<O extends BaseClientOptions = BaseClientOptions> 
   readonly sendsScope?: boolean;
   /** A class-validator class for the strategy's own options; the module runs it at boot. */
   readonly optionsSchema?: new () => object;
+  /**
+   * The `authMethod` values the strategy sends. When declared, the library reads and checks
+   * `authMethod`, `privateKey`, `keyId`, `algorithm`, `assertion` and `clientAssertion` at boot
+   * (`clientSecret` is then optional for the methods that send none), and hands each attempt's
+   * assertion to `buildRequest` as `clientAssertion`. Undeclared, those options are the strategy's own.
+   */
+  readonly authMethods?: readonly ClientAuthMethod[];
   /** Checks of the strategy's own options that a schema cannot express, run at boot after it. */
   validateOptions?(options: O): ConfigIssue[];
   /** Options accepted but not used as written (e.g. overridden by another), logged once at boot. */

@@ -15,6 +15,7 @@ import type {
 
 export interface YouHodlerClientOptions extends BaseClientOptions {
   strategy: 'youhodler';
+  clientSecret: string;
 }
 
 /** YouHodler codes that are also library codes; the rest stay provider codes only. */

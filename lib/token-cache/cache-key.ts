@@ -43,13 +43,17 @@ export class CacheKeyFactory {
   private build(client: ResolvedClient, scope: readonly string[]): CacheKey {
     const { credentials } = client;
     const secretHash = digest(credentials.clientSecret);
-    const material = JSON.stringify([
-      client.tokenUrl,
+    const parts: unknown[] = [
+      client.tokenUrl ?? client.issuer?.issuer,
       credentials.clientId,
       secretHash,
       scope,
       client.strategy.cacheKeyParams?.(client.options) ?? null,
-    ]);
+    ];
+    // A key's JWK thumbprint or a certificate's hash, never the key: added only when there is one,
+    // so the keys of secret-based clients stay what they were.
+    if (client.auth.cacheKeyPart !== undefined) parts.push(client.auth.cacheKeyPart);
+    const material = JSON.stringify(parts);
     return { id: clientKeyPrefix(client.name) + digest(material), client, scope, credentials };
   }
 }

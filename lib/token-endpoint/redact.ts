@@ -26,12 +26,17 @@ const NO_TOKENS: ReadonlySet<string> = new Set();
 /** Shorter runs are not looked up among the known tokens (no access token is this short). */
 const MIN_KNOWN_LENGTH = 8;
 
-/** The forms a secret takes on the wire, plus any token the same response carried. */
+/**
+ * The forms a secret takes on the wire, plus other credentials of the same exchange (a token the
+ * response carried, the request's client assertion). A client without a secret (`''`) has no forms.
+ */
 export function sensitiveValues(
   clientId: string,
   secret: string,
   tokens: readonly (string | undefined)[] = [],
 ): string[] {
+  const carried = tokens.filter((t): t is string => typeof t === 'string' && t.length >= 8);
+  if (secret.length === 0) return [...new Set(carried)];
   const basic = (id: string, s: string) => Buffer.from(`${id}:${s}`).toString('base64');
   const forms = [
     secret,
@@ -42,7 +47,6 @@ export function sensitiveValues(
     basic(clientId, secret), // Basic header, basicEncoding 'raw'
     basic(formEncode(clientId), formEncode(secret)), // Basic header, basicEncoding 'rfc6749'
   ];
-  const carried = tokens.filter((t): t is string => typeof t === 'string' && t.length >= 8);
   return [...new Set([...forms, ...carried])].filter((value) => value.length > 0);
 }
 

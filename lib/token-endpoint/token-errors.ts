@@ -30,11 +30,14 @@ export function asTokenRequestError(error: unknown, client: string): OAuthError 
 
 /**
  * A custom strategy's own exception, kept as `cause` (same object, so `instanceof` still works)
- * with any form of the client's secret taken out of its message and stack.
+ * with any form of the client's secret, and the attempt's assertion, taken out of its message and stack.
  */
-export function redactedCause(error: unknown, context: { clientId: string; clientSecret: string }): unknown {
+export function redactedCause(
+  error: unknown,
+  context: { clientId: string; clientSecret: string; clientAssertion?: string },
+): unknown {
   if (!(error instanceof Error)) return error;
-  const sensitive = sensitiveValues(context.clientId, context.clientSecret);
+  const sensitive = sensitiveValues(context.clientId, context.clientSecret, [context.clientAssertion]);
   const message = redact(error.message, sensitive);
   if (message !== error.message) error.message = message;
   if (typeof error.stack === 'string') {

@@ -18,9 +18,14 @@ import { closedError, redactedCause } from './token-errors.js';
 import { RecentTokens } from '../token-cache/recent-tokens.js';
 import { computeExpiry } from './token-expiry.js';
 import { TokenHttpClient, TransportFailure } from './token-http.client.js';
+import type { ClientAuthOptions } from '../client-auth/client-auth.options.js';
+import { DiscoveryFailure } from '../client-auth/issuer-metadata.js';
 
 /** Why one attempt got no token; `cause` is a custom strategy's own exception. */
 type Failure = Omit<TokenRequestErrorDetails, 'attempts' | 'client'> & { cause?: unknown };
+
+/** The parts of a token request context that stay the same across attempts. */
+type AttemptRequest = Omit<TokenRequestContext, 'tokenUrl' | 'clientAssertion'>;
 
 /**
  * Gets one token from a client's token endpoint: builds the dialect's request, retries what may
@@ -39,24 +44,15 @@ export class TokenFetcher {
   /** `closed` aborts the attempt in flight and starts no other (the module is shutting down). */
   async fetch(client: ResolvedClient, scope: readonly string[], closed?: AbortSignal): Promise<StoredToken> {
     const { clientId, clientSecret } = client.credentials;
-    const context: TokenRequestContext = {
-      client: client.name,
-      options: client.options,
-      tokenUrl: client.tokenUrl,
-      clientId,
-      clientSecret,
-      scope,
-    };
-    const { retry, timeoutMs } = client.policy;
+    const request: AttemptRequest = { client: client.name, options: client.options, clientId, clientSecret, scope };
+    const { retry } = client.policy;
 
     for (let attempt = 1; ; attempt++) {
-      this.logger.debug?.(
-        `Requesting a token for OAuth client "${client.name}" from ${client.tokenUrl} (attempt ${attempt})`,
-        LOG_CONTEXT,
-      );
-      const outcome = await this.attempt(client, context, timeoutMs, closed);
+      const outcome = await this.attempt(client, request, attempt, closed);
       if (closed?.aborted) throw closedError(client.name, attempt);
       if ('token' in outcome) return outcome;
+      // The endpoint may have moved: the next attempt (or request) reads the issuer's metadata again.
+      if (outcome.code === 'network_error' || outcome.status === 404) client.issuer?.forget();
 
       const hint = outcome.retryAfterMs;
       const error = ({ cause, ...failure }: Failure) =>
@@ -80,10 +76,24 @@ export class TokenFetcher {
 
   private async attempt(
     client: ResolvedClient,
-    context: TokenRequestContext,
-    timeoutMs: number,
+    base: AttemptRequest,
+    attempt: number,
     closed?: AbortSignal,
   ): Promise<StoredToken | Failure> {
+    const timeoutMs = client.policy.timeoutMs;
+    const tokenUrl = await this.tokenUrl(client, closed);
+    if (typeof tokenUrl !== 'string') return tokenUrl;
+    this.logger.debug?.(
+      `Requesting a token for OAuth client "${client.name}" from ${tokenUrl} (attempt ${attempt})`,
+      LOG_CONTEXT,
+    );
+    const clientAssertion = await this.assertion(client, base, tokenUrl);
+    if (typeof clientAssertion === 'object') return clientAssertion;
+    const context: TokenRequestContext = {
+      ...base,
+      tokenUrl,
+      ...(clientAssertion === undefined ? {} : { clientAssertion }),
+    };
     let request: TokenHttpRequest;
     try {
       request = client.strategy.buildRequest(context);
@@ -112,6 +122,55 @@ export class TokenFetcher {
       const dialect = strategyName(client.options.strategy);
       const description = `the ${dialect} strategy could not read the token endpoint's answer`;
       return { code: 'invalid_response', status: response.status, description, cause };
+    }
+  }
+
+  /** The configured token URL, or the one the issuer's metadata names (fetched when not cached). */
+  private async tokenUrl(client: ResolvedClient, closed: AbortSignal | undefined): Promise<string | Failure> {
+    if (client.issuer === undefined) return client.tokenUrl!;
+    const { timeoutMs, transport } = client.policy;
+    const fetchMetadata = (url: string) => {
+      this.logger.debug?.(`Reading the metadata of OAuth client "${client.name}"'s issuer at ${url}`, LOG_CONTEXT);
+      return this.http.send(
+        { method: 'GET', url, headers: { accept: 'application/json' } },
+        timeoutMs,
+        closed,
+        transport,
+      );
+    };
+    try {
+      return await client.issuer.tokenUrl(fetchMetadata, this.clock.now());
+    } catch (error) {
+      if (error instanceof TransportFailure) {
+        return { code: error.kind, description: `the issuer's metadata could not be read: ${error.message}` };
+      }
+      if (error instanceof DiscoveryFailure) {
+        return { code: error.code, status: error.status, description: error.message };
+      }
+      throw error;
+    }
+  }
+
+  /** This attempt's `client_assertion` (a fresh `jti`), for the JWT methods; a failure names no value. */
+  private async assertion(
+    client: ResolvedClient,
+    base: AttemptRequest,
+    tokenUrl: string,
+  ): Promise<string | undefined | Failure> {
+    const make = client.auth.assertion;
+    if (make === undefined) return undefined;
+    const { clientId, clientSecret } = base;
+    try {
+      return await make({ client: client.name, clientId, clientSecret, tokenUrl, now: this.clock.now() });
+    } catch (error) {
+      const external = (client.options as ClientAuthOptions).clientAssertion !== undefined;
+      const what = external ? 'the clientAssertion function' : 'signing';
+      const name = error instanceof Error ? error.name : typeof error;
+      return {
+        code: 'invalid_request',
+        description: `no client assertion: ${what} failed (${name})`,
+        cause: redactedCause(error, base),
+      };
     }
   }
 
@@ -160,7 +219,10 @@ export class TokenFetcher {
   ): Failure {
     const provider = client.strategy.readError(response, context);
     const carriedToken = client.strategy.readToken(response, context).accessToken;
-    const sensitive = sensitiveValues(context.clientId, context.clientSecret, [asString(carriedToken)]);
+    const sensitive = sensitiveValues(context.clientId, context.clientSecret, [
+      asString(carriedToken),
+      context.clientAssertion,
+    ]);
     const headerHint = parseRetryAfter(response.headers['retry-after'], now);
     const hints = [headerHint, provider.retryAfterMs].filter(
       (h): h is number => h !== undefined && Number.isFinite(h) && h >= 0,

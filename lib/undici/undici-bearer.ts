@@ -66,7 +66,11 @@ export class UndiciBearer implements HopLog {
     if (cached !== undefined) return call.send(cached, this.watched(call, cached, handler));
     // Fail closed: if no token can be had, the call fails and nothing is sent.
     chosen.participant.getToken(chosen.client, selection.scope).then(
-      (token) => call.send(token, this.watched(call, token, handler)),
+      (token) =>
+        // Getting the token may have discovered an issuer's token endpoint: this very URL, perhaps.
+        this.targets.ofUrl(url).excluded
+          ? next(options, handler)
+          : call.send(token, this.watched(call, token, handler)),
       (error: unknown) => failed(handler, error as Error),
     );
     return true;

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from '@jest/globals';
-import { OAuthConfigError, OAuthModule, type OAuthClientOptions, type OAuthModuleOptions } from '../../lib/index.js';
+import { OAuthConfigError, OAuthModule, type OAuthModuleOptions } from '../../lib/index.js';
+import { bootError as bootFailure } from '../support/boot-error.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 
 const SECRET = 'sEcReT-v4lue-93xq';
@@ -16,15 +17,7 @@ async function bootError(
   client: Record<string, unknown>,
   extra: Partial<OAuthModuleOptions> = {},
 ): Promise<OAuthConfigError> {
-  const options = { logger: false as const, ...extra, clients: { billing: client as unknown as OAuthClientOptions } };
-  const error = await Test.createTestingModule({ imports: [OAuthModule.forRoot(options)] })
-    .compile()
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-  expect(error).toBeInstanceOf(OAuthConfigError);
-  const configError = error as OAuthConfigError;
+  const configError = await bootFailure(client, extra);
   expect(configError.message).not.toContain(SECRET);
   expect(JSON.stringify(configError)).not.toContain(SECRET);
   return configError;
@@ -43,7 +36,7 @@ describe('options are validated at boot', () => {
     ['no tokenUrl and no baseUrl', { ...good, tokenUrl: undefined }, 'baseUrl'],
     ['a bad attachTo entry', { ...good, attachTo: ['https://ok.example.com', '/relative'] }, 'attachTo'],
     ['a scope with an empty token', { ...good, scope: ['a', ''] }, 'scope'],
-    ['an unknown authMethod', { ...good, authMethod: 'private_key_jwt' }, 'authMethod'],
+    ['an unknown authMethod', { ...good, authMethod: 'client_secret_jws' }, 'authMethod'],
     ['an unknown basicEncoding', { ...good, basicEncoding: 'latin1' }, 'basicEncoding'],
     ["basicEncoding 'raw' with ':' in the client id", { ...good, clientId: 'a:b', basicEncoding: 'raw' }, 'clientId'],
     ['extraParams with a non-string value', { ...good, extraParams: { a: 1 } }, 'extraParams'],

@@ -1,73 +1,51 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import Provider from 'oidc-provider';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { TokenRequestError, type OAuth2ClientOptions } from '../../lib/index.js';
 import { bootOAuth, type Booted } from '../support/boot.js';
+import { machineClient, startOidcProvider, type OidcProviderServer } from '../support/oidc-provider.js';
 
 const RESOURCE = 'https://api.example.test/';
-let server: Server;
-const sockets = new Set<Socket>();
+let idp: OidcProviderServer;
 let issuer: string;
 let app: Booted | undefined;
 
 /** A real authorization server (node-oidc-provider) with client credentials and resource indicators. */
 beforeAll(async () => {
-  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
-  server = createServer((req, res) => handler(req, res));
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
-  // Its in-memory adapter announces itself on console.warn; that is the intended setup for tests.
-  const quiet = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-  const provider = new Provider(issuer, {
-    jwks: { keys: [{ ...signingKey, kid: 'test', use: 'sig', alg: 'RS256' }] as never },
-    ttl: { ClientCredentials: 600 },
+  idp = await startOidcProvider({
     clients: [
-      {
+      machineClient({
         client_id: 'basic-client',
         client_secret: 'basic secret:+%',
-        grant_types: ['client_credentials'],
-        redirect_uris: [],
-        response_types: [],
         token_endpoint_auth_method: 'client_secret_basic',
-      },
-      {
+      }),
+      machineClient({
         client_id: 'post-client',
         client_secret: 'post-secret',
-        grant_types: ['client_credentials'],
-        redirect_uris: [],
-        response_types: [],
         token_endpoint_auth_method: 'client_secret_post',
-      },
+      }),
     ],
-    scopes: ['api:read'],
-    features: {
-      devInteractions: { enabled: false },
-      clientCredentials: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: () => undefined as unknown as string,
-        useGrantedResource: () => false,
-        getResourceServerInfo: (_ctx, resource) => {
-          if (resource !== RESOURCE) throw new Error('unknown resource');
-          return { scope: 'api:read', audience: RESOURCE, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+    configuration: {
+      scopes: ['api:read'],
+      features: {
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: () => undefined as unknown as string,
+          useGrantedResource: () => false,
+          getResourceServerInfo: (_ctx, resource) => {
+            if (resource !== RESOURCE) throw new Error('unknown resource');
+            return {
+              scope: 'api:read',
+              audience: RESOURCE,
+              accessTokenFormat: 'jwt',
+              jwt: { sign: { alg: 'RS256' } },
+            };
+          },
         },
       },
     },
   });
-  quiet.mockRestore();
-  handler = provider.callback();
+  issuer = idp.issuer;
 });
-afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => idp.close());
 afterEach(async () => {
   await app?.close();
   app = undefined;

@@ -156,6 +156,28 @@ describe.each(TRANSPORTS)('$name', (transport) => {
       expect(tokens.requests.at(-1)!.headers.authorization).toBeUndefined();
     });
 
+    it('no bearer to a token endpoint learnt from an issuer, even on the call that made it known', async () => {
+      const tokenEndpoint = `${tokens.url}/as/token`;
+      tokens.route('GET /.well-known/oauth-authorization-server', (_req, res) =>
+        json(res, 200, { issuer: tokens.url, token_endpoint: tokenEndpoint }),
+      );
+      tokens.route('POST /as/token', (_req, res) => json(res, 200, { access_token: 'iss-1', expires_in: 3600 }));
+      const { tokenUrl: _, ...secret } = oauth2Client(tokens) as OAuthClientOptions & { tokenUrl?: string };
+      const call = await boot({ iss: { ...secret, issuer: tokens.url, attachTo: [tokens.url] } as OAuthClientOptions });
+      for (let i = 0; i < 2; i++) await call(tokenEndpoint, { method: 'POST', body: 'grant_type=client_credentials' });
+      await call(`${tokens.url}/elsewhere`);
+      expect(
+        tokens.requests
+          .filter((r) => r.path !== '/.well-known/oauth-authorization-server')
+          .map((r) => r.headers.authorization),
+      ).toEqual([
+        'Basic aWQ6c2VjcmV0', // the module's own token request
+        undefined,
+        undefined,
+        'Bearer iss-1',
+      ]);
+    });
+
     it('an explicit client and scope; an unknown client is an OAuthConfigError and nothing is sent', async () => {
       const call = await boot();
       expect((await call(`${foreign.url}/items`, { oauth: { client: 'api', scope: 'read' } })).authorization).toBe(

@@ -18,7 +18,12 @@ export class CredentialBook {
 
   matches(clientId: unknown, clientSecret: unknown): boolean {
     if (typeof clientId !== 'string' || typeof clientSecret !== 'string' || clientId !== this.clientId) return false;
-    return [this.clientSecret, ...this.previousSecrets].some((secret) => sameString(secret, clientSecret));
+    return this.validSecrets().some((secret) => sameString(secret, clientSecret));
+  }
+
+  /** The current secret and those still in their grace period (HS256 assertions are keyed by one). */
+  validSecrets(): string[] {
+    return [this.clientSecret, ...this.previousSecrets];
   }
 }
 

@@ -9,6 +9,7 @@ import type {
   RawReply,
 } from './emulator.types.js';
 import type { CredentialBook } from './credential-book.js';
+import type { EmulatorEndpoint } from './emulator-discovery.js';
 
 /** Who a valid token request is from, and the scope granted. */
 export interface TokenGrant {
@@ -50,13 +51,20 @@ export interface EmulatorDialect<N extends EmulatorName> {
   readonly tokenFormat: 'jwt' | 'opaque';
   readonly expiresIn: ExpiresInForm;
   /** Checks the token request's shape and credentials exactly as the provider does. */
-  checkTokenRequest(request: EmulatorRequest, credentials: CredentialBook, now: number): TokenRequestCheck;
+  checkTokenRequest(
+    request: EmulatorRequest,
+    credentials: CredentialBook,
+    now: number,
+    endpoint: EmulatorEndpoint,
+  ): TokenRequestCheck;
   tokenReply(token: MintedToken, grant: TokenGrant): RawReply;
   errorReply(error: EmulatorErrorNames[N], details: ErrorDetails, request: EmulatorRequest): RawReply;
   /** The protected resource's answer to a missing, unknown, expired or revoked token. */
   invalidTokenReply(request: EmulatorRequest): RawReply;
   notFoundReply(request: EmulatorRequest): RawReply;
   methodNotAllowedReply(request: EmulatorRequest): RawReply;
+  /** Authorization server metadata (RFC 8414), for a provider that publishes it. */
+  metadata?(endpoint: EmulatorEndpoint): Record<string, unknown>;
   /** Provider-specific JWT claims. */
   jwtClaims?(grant: TokenGrant): Record<string, unknown>;
   clientOptions(baseUrl: string, credentials: { clientId: string; clientSecret: string }): EmulatorClientOptions[N];

@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { withoutTrailingSlashes } from '../../common/url.js';
+import { readClientCertificate } from './client-certificate.js';
 import { CredentialBook } from './credential-book.js';
 import type { EmulatorDialect } from './emulator-dialect.js';
+import { discoveryPaths, type EmulatorEndpoint } from './emulator-discovery.js';
 import type {
   Emulator,
   EmulatorClientOptions,
@@ -26,7 +29,10 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const RESOURCE_PATHS = ['/ping', '/echo'];
 const JWKS_PATH = '/.well-known/jwks.json';
 
-type Queued<N extends EmulatorName> = { failure: ScriptedFailure<EmulatorErrorNames[N]>; on: 'token' | 'resource' };
+type Queued<N extends EmulatorName> = {
+  failure: ScriptedFailure<EmulatorErrorNames[N]>;
+  on: NonNullable<FailNextOptions['on']>;
+};
 
 /** A path prefix as `/a/b` (or '' for none). */
 function normaliseBasePath(basePath = ''): string {
@@ -35,10 +41,10 @@ function normaliseBasePath(basePath = ''): string {
 }
 
 /**
- * The HTTP side every emulator shares: one `node:http` server on 127.0.0.1:0 that records each
- * request, routes it to the token endpoint, the protected resource or the JWKS, plays scripted
- * failures in order and adds latency. The dialect decides what a valid request looks like and
- * how answers are written.
+ * The HTTP side every emulator shares: one `node:http` (or, with `tls`, `node:https`) server on
+ * 127.0.0.1:0 that records each request, routes it to the token endpoint, the protected resource,
+ * the metadata or the JWKS, plays scripted failures in order and adds latency. The dialect decides
+ * what a valid request looks like and how answers are written.
  */
 export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
   readonly requests: EmulatorRequest[] = [];
@@ -56,6 +62,7 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
   private expiresInForm: ExpiresInForm;
   private readonly tokenFormat: 'jwt' | 'opaque';
   private readonly server: Server;
+  private readonly scheme: 'http' | 'https';
 
   constructor(
     private readonly dialect: EmulatorDialect<N>,
@@ -70,7 +77,13 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
     this.lifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
     this.expiresInForm = options.expiresIn ?? dialect.expiresIn;
     this.tokenFormat = options.tokenFormat ?? dialect.tokenFormat;
-    this.server = createServer((req, res) => void this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.scheme = options.tls === undefined ? 'http' : 'https';
+    // A client certificate is asked for, never demanded: the dialect answers a missing one in its own words.
+    this.server =
+      options.tls === undefined
+        ? createServer(handler)
+        : createHttpsServer({ ...options.tls, requestCert: true, rejectUnauthorized: false }, handler);
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -87,7 +100,7 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
         resolve();
       });
     });
-    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.origin = `${this.scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
 
@@ -96,6 +109,9 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
   }
   get baseUrl(): string {
     return this.origin + this.basePath;
+  }
+  get issuer(): string {
+    return this.baseUrl;
   }
   get tokenUrl(): string {
     return this.baseUrl + this.dialect.tokenPath;
@@ -209,13 +225,17 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const sub = url.pathname.startsWith(this.basePath) ? url.pathname.slice(this.basePath.length) : undefined;
     const body = Buffer.concat(chunks).toString('utf8');
+    const isDiscovery = this.dialect.metadata !== undefined && discoveryPaths(this.basePath).includes(url.pathname);
+    const certificate = readClientCertificate(req.socket);
     const request: EmulatorRequest = {
       kind:
         sub === this.dialect.tokenPath
           ? 'token'
           : sub !== undefined && RESOURCE_PATHS.includes(sub)
             ? 'resource'
-            : 'other',
+            : isDiscovery
+              ? 'discovery'
+              : 'other',
       method: req.method ?? 'GET',
       path: url.pathname,
       url: req.url ?? '/',
@@ -223,6 +243,7 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
       headers: req.headers,
       body,
       receivedAt: this.clock.now(),
+      ...(certificate === undefined ? {} : { clientCertificate: certificate }),
     };
     const type = mediaType(request);
     if (type === 'application/json' || type.endsWith('+json')) {
@@ -246,7 +267,20 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
     if (request.kind === 'token') await this.delay(this.latencyMs);
     const scripted = this.takeScripted(request);
     if (scripted !== undefined) return scripted;
+    if (request.kind === 'discovery') {
+      if (request.method !== 'GET') return this.dialect.methodNotAllowedReply(request);
+      return { status: 200, body: this.dialect.metadata!(this.endpoint()) };
+    }
     return request.kind === 'token' ? this.tokenEndpoint(request) : this.protectedResource(request);
+  }
+
+  private endpoint(): EmulatorEndpoint {
+    return {
+      issuer: this.issuer,
+      tokenUrl: this.tokenUrl,
+      ...(this.tokenFormat === 'jwt' ? { jwksUri: this.baseUrl + JWKS_PATH } : {}),
+      mtls: this.scheme === 'https',
+    };
   }
 
   private takeScripted(request: EmulatorRequest): RawReply | 'drop' | undefined {
@@ -269,7 +303,7 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
     const now = this.clock.now();
     const gated = this.gate?.(request, now);
     if (gated !== undefined) return gated;
-    const check = this.dialect.checkTokenRequest(request, this.credentials, now);
+    const check = this.dialect.checkTokenRequest(request, this.credentials, now, this.endpoint());
     if (!check.ok) return check.reply;
     const minted = this.registry.mint(check.grant, {
       format: this.tokenFormat,

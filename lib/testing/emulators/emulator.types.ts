@@ -1,4 +1,5 @@
 /** The public types of the provider emulators (`nestjs-client-credentials/testing`). */
+import type { JsonWebKey } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BuiltInClientOptions, BuiltInStrategyName } from '../../interfaces/client-options.interface.js';
 
@@ -39,15 +40,58 @@ export interface EmulatorOptions {
   tokenFormat?: 'jwt' | 'opaque';
   /** Time source for `iat`, `exp`, token liveness and rate limits. Default `Date.now`. */
   clock?: EmulatorClock;
+  /**
+   * Listen on HTTPS (`https://127.0.0.1:<port>`) with this server certificate and key. The server
+   * asks every client for a certificate but lets a connection without one through, so that a token
+   * request without it gets the provider's error and discovery stays reachable.
+   */
+  tls?: EmulatorTlsOptions;
 }
+
+/** PEM strings or Buffers, as `node:tls` takes them. */
+export interface EmulatorTlsOptions {
+  /** The server certificate (for `127.0.0.1`). */
+  cert: string | Buffer;
+  /** Its private key. */
+  key: string | Buffer;
+  /** The CA(s) whose client certificates count as authorized (`tls_client_auth`). */
+  ca?: string | Buffer | Array<string | Buffer>;
+}
+
+/** The client authentication methods the `oauth2` emulator knows (RFC 6749, RFC 7523, RFC 8705). */
+export type EmulatorAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  | 'client_secret_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth';
 
 export interface OAuth2EmulatorOptions extends EmulatorOptions {
   /** Scopes the client may ask for; any other is `invalid_scope`. Default: any scope. */
   scopes?: string[];
-  /** Client authentication methods accepted. Default both. */
-  authMethods?: Array<'client_secret_basic' | 'client_secret_post'>;
+  /**
+   * Client authentication methods accepted. Default `['client_secret_basic', 'client_secret_post']`.
+   * `private_key_jwt` needs `jwks`; `tls_client_auth` and `self_signed_tls_client_auth` need `tls`.
+   */
+  authMethods?: EmulatorAuthMethod[];
   /** How the Basic header is decoded. Default `'rfc6749'` (form-decoded after Base64). */
   basicEncoding?: 'rfc6749' | 'raw';
+  /**
+   * The client's public keys for `private_key_jwt` (RS256, PS256, ES256, ES384, EdDSA). The
+   * assertion's `kid` picks the key when present; without one, any key that fits the algorithm.
+   */
+  jwks?: { keys: JsonWebKey[] };
+  /** The longest `exp` − now an assertion may have. Default 300. */
+  assertionMaxLifetimeSeconds?: number;
+  /**
+   * `tls_client_auth`: the subject the client certificate must have, as a common name
+   * (`'token-client'`) or a DN (`'CN=token-client,O=Example'`, any order, no escaped commas).
+   * Default: any certificate signed by `tls.ca`.
+   */
+  clientCertSubject?: string;
+  /** `self_signed_tls_client_auth`: the client's registered certificates (PEM), matched by SHA-256 fingerprint. */
+  selfSignedCertificates?: Array<string | Buffer>;
 }
 
 export type YouHodlerEmulatorOptions = EmulatorOptions;
@@ -146,14 +190,17 @@ export type ScriptedFailure<E extends string> = E | ({ error: E } & ErrorDetails
 export interface FailNextOptions {
   /** How many answers in a row. Default 1. */
   times?: number;
-  /** Which endpoint fails: the token endpoint (default) or the protected resource. */
-  on?: 'token' | 'resource';
+  /** Which endpoint fails: the token endpoint (default), the protected resource or the discovery metadata. */
+  on?: 'token' | 'resource' | 'discovery';
 }
 
 /** One request the emulator received, whatever its route. */
 export interface EmulatorRequest {
-  /** `token` for the token endpoint, `resource` for the protected resource, else `other`. */
-  kind: 'token' | 'resource' | 'other';
+  /**
+   * `token` for the token endpoint, `resource` for the protected resource, `discovery` for the
+   * authorization server metadata (`oauth2`), else `other`.
+   */
+  kind: 'token' | 'resource' | 'discovery' | 'other';
   method: string;
   /** The path without the query (base path included). */
   path: string;
@@ -170,6 +217,18 @@ export interface EmulatorRequest {
   form?: Record<string, string>;
   /** The emulator clock's time of arrival. */
   receivedAt: number;
+  /** Over HTTPS, the certificate the client presented (absent when it sent none). */
+  clientCertificate?: EmulatorClientCertificate;
+}
+
+/** A client certificate as the HTTPS emulator saw it. */
+export interface EmulatorClientCertificate {
+  /** The subject, one `KEY=value` per line as `X509Certificate.subject` writes it. */
+  subject: string;
+  /** SHA-256 fingerprint, colon-separated upper-case hex. */
+  fingerprint256: string;
+  /** Whether it chains to `tls.ca`. */
+  authorized: boolean;
 }
 
 /** A token the emulator issued. */
@@ -198,8 +257,14 @@ export interface ProtectedResourceAnswer {
 /** A running emulator. Every setter returns the emulator, so calls chain. */
 export interface Emulator<N extends EmulatorName = EmulatorName> {
   readonly name: N;
-  /** `http://127.0.0.1:<port>` + the base path: what goes into `baseUrl`. */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`) + the base path: what goes into `baseUrl`. */
   readonly baseUrl: string;
+  /**
+   * The issuer identifier, equal to `baseUrl`: what goes into `issuer`. The `oauth2` emulator
+   * serves its metadata at `/.well-known/oauth-authorization-server<basePath>` (RFC 8414) and
+   * `<baseUrl>/.well-known/openid-configuration`.
+   */
+  readonly issuer: string;
   readonly tokenUrl: string;
   /** The protected resource (`GET|POST … <baseUrl>/ping`); it accepts only live tokens. */
   readonly resourceUrl: string;
@@ -211,7 +276,11 @@ export interface Emulator<N extends EmulatorName = EmulatorName> {
   readonly tokenRequests: readonly EmulatorRequest[];
   readonly resourceRequests: readonly EmulatorRequest[];
   readonly issuedTokens: readonly IssuedToken[];
-  /** Client options for `OAuthModule.forRoot({ clients: { name: emulator.clientOptions() } })`. */
+  /**
+   * Client options for `OAuthModule.forRoot({ clients: { name: emulator.clientOptions() } })`. The
+   * `oauth2` emulator sets `authMethod` to its first method beyond the secret ones, if any; add the
+   * `privateKey` (private_key_jwt) or `tls` (the TLS methods) yourself, as overrides.
+   */
   clientOptions(overrides?: Partial<EmulatorClientOptions[N]>): EmulatorClientOptions[N];
   /** The next answer(s) of the token endpoint (or the resource) fail as given. Failures queue up. */
   failNext(failure: ScriptedFailure<EmulatorErrorNames[N]>, options?: number | FailNextOptions): this;

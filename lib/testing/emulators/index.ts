@@ -2,6 +2,8 @@ export { EMULATOR_NAMES, startEmulator } from './start-emulator.js';
 export type {
   AlternativePaymentsEmulatorOptions,
   Emulator,
+  EmulatorAuthMethod,
+  EmulatorClientCertificate,
   EmulatorClientOptions,
   EmulatorClock,
   EmulatorErrorNames,
@@ -9,6 +11,7 @@ export type {
   EmulatorOptions,
   EmulatorOptionsByName,
   EmulatorRequest,
+  EmulatorTlsOptions,
   ErrorDetails,
   ExpiresInForm,
   FailNextOptions,

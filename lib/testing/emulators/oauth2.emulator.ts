@@ -1,13 +1,8 @@
 import { type EmulatorDialect, type TokenRequestCheck, rfc6749TokenBody } from './emulator-dialect.js';
-import type {
-  EmulatorErrorNames,
-  EmulatorRequest,
-  ErrorDetails,
-  OAuth2EmulatorOptions,
-  RawReply,
-} from './emulator.types.js';
-import type { CredentialBook } from './credential-book.js';
-import { mediaType, readBasic, repeatedParam } from './request-checks.js';
+import type { EmulatorErrorNames, ErrorDetails, OAuth2EmulatorOptions, RawReply } from './emulator.types.js';
+import { authorizationServerMetadata } from './emulator-discovery.js';
+import { oauth2ClientAuthenticator, SECRET_METHODS } from './oauth2-client-auth.js';
+import { mediaType, repeatedParam } from './request-checks.js';
 
 type OAuth2Error = EmulatorErrorNames['oauth2'];
 
@@ -38,43 +33,19 @@ const reject = (error: OAuth2Error, description: string, headers?: Record<string
 });
 
 /**
- * A plain RFC 6749 §4.4 server: `POST /oauth/token`, form body, client_secret_basic or
- * client_secret_post (exactly one), optional scope checked against `scopes`. Unknown parameters
- * (audience, resource, …) are ignored, as §3.2 says.
+ * A plain RFC 6749 §4.4 server: `POST /oauth/token`, form body, one client authentication method
+ * (secrets by default; JWT assertions and client certificates on request), optional scope checked
+ * against `scopes`. Unknown parameters (audience, resource, …) are ignored, as §3.2 says. It
+ * publishes RFC 8414 metadata.
  */
 export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'oauth2'> {
   const methods = options.authMethods ?? ['client_secret_basic', 'client_secret_post'];
   const allowed = options.scopes;
-
-  function authenticate(
-    request: EmulatorRequest,
-    credentials: CredentialBook,
-  ): TokenRequestCheck | { clientId: string } {
-    const form = request.form ?? {};
-    const hasHeader = request.headers.authorization !== undefined;
-    const hasBody = form.client_id !== undefined || form.client_secret !== undefined;
-    if (hasHeader && hasBody) return reject('invalid_request', 'more than one client authentication method');
-    const basicChallenge = { 'www-authenticate': 'Basic realm="oauth2-emulator"' };
-    if (hasHeader) {
-      const basic = readBasic(request, options.basicEncoding);
-      if (
-        !methods.includes('client_secret_basic') ||
-        basic === undefined ||
-        !credentials.matches(basic.id, basic.secret)
-      ) {
-        return reject('invalid_client', 'client authentication failed', basicChallenge);
-      }
-      return { clientId: basic.id };
-    }
-    if (!methods.includes('client_secret_post') || !credentials.matches(form.client_id, form.client_secret)) {
-      return reject(
-        'invalid_client',
-        'client authentication failed',
-        methods.includes('client_secret_basic') ? basicChallenge : undefined,
-      );
-    }
-    return { clientId: form.client_id! };
-  }
+  const authenticate = oauth2ClientAuthenticator(options, methods);
+  // The method clientOptions() sets up: the first beyond the secrets, else Basic (the library's default).
+  const preferred =
+    methods.find((m) => !SECRET_METHODS.includes(m)) ??
+    (methods.includes('client_secret_basic') ? undefined : 'client_secret_post');
 
   return {
     name: 'oauth2',
@@ -82,7 +53,7 @@ export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'
     tokenFormat: 'opaque',
     expiresIn: 'seconds',
 
-    checkTokenRequest(request, credentials) {
+    checkTokenRequest(request, credentials, now, endpoint) {
       if (mediaType(request) !== 'application/x-www-form-urlencoded') {
         return reject('invalid_request', 'the body must be application/x-www-form-urlencoded');
       }
@@ -93,8 +64,12 @@ export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'
       if (form.grant_type === undefined) return reject('invalid_request', 'grant_type is missing');
       if (form.grant_type !== 'client_credentials')
         return reject('unsupported_grant_type', 'only client_credentials is supported');
-      const client = authenticate(request, credentials);
-      if ('ok' in client) return client;
+      const client = authenticate(request, credentials, endpoint, now);
+      if (!client.ok) {
+        const challenge = client.basicChallenge ? { 'www-authenticate': 'Basic realm="oauth2-emulator"' } : undefined;
+        const reply = rfcError(client.error, client.description, challenge);
+        return { ok: false, reply: client.status === undefined ? reply : { ...reply, status: client.status } };
+      }
       const requested = form.scope?.split(' ').filter(Boolean);
       if (requested !== undefined && allowed !== undefined && !requested.every((s) => allowed.includes(s))) {
         return reject('invalid_scope', 'a requested scope is not allowed for this client');
@@ -124,11 +99,15 @@ export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'
       body: { error: 'invalid_request', error_description: 'method not allowed' },
     }),
 
-    clientOptions: (baseUrl, credentials) => ({
+    metadata: (endpoint) => authorizationServerMetadata(endpoint, methods, allowed),
+
+    clientOptions: (baseUrl, { clientId, clientSecret }) => ({
       strategy: 'oauth2',
       baseUrl,
-      ...credentials,
-      ...(methods.includes('client_secret_basic') ? {} : { authMethod: 'client_secret_post' as const }),
+      clientId,
+      // A key or a certificate replaces the secret; the caller adds `privateKey` or `tls`.
+      ...(preferred === 'private_key_jwt' || preferred?.endsWith('tls_client_auth') ? {} : { clientSecret }),
+      ...(preferred === undefined ? {} : { authMethod: preferred }),
       ...(allowed === undefined ? {} : { scope: allowed }),
     }),
   };
