@@ -13,6 +13,12 @@ export interface Provider<S extends BuiltInStrategyName = BuiltInStrategyName> {
   scope?: string;
   /** How this provider says "slow down", for the 429 step against its emulator. */
   rateLimited: { error: EmulatorErrorNames[S] } & ErrorDetails;
+  /**
+   * How the client proves who it is. Absent: the dialect's shared secret (`<ENV>_CLIENT_SECRET`).
+   * `private_key_jwt` (`oauth2` only): a JWT assertion signed by `<ENV>_PRIVATE_KEY` (PEM), with
+   * `<ENV>_KEY_ID` as its `kid`; no secret at all.
+   */
+  auth?: S extends 'oauth2' ? 'private_key_jwt' : never;
 }
 
 const provider = <S extends BuiltInStrategyName>(entry: Provider<S>) => entry;
@@ -55,6 +61,15 @@ export const PROVIDERS: readonly Provider[] = [
     scope: 'invoices:read',
     rateLimited: { error: 'rate_limited', retryAfterSeconds: 1 },
   }),
+  provider({
+    name: 'ledger',
+    strategy: 'oauth2',
+    label: 'plain OAuth 2.0 with a signed JWT assertion (private_key_jwt)',
+    env: 'LEDGER',
+    scope: 'ledger:read',
+    auth: 'private_key_jwt',
+    rateLimited: { error: 'rate_limited', retryAfterSeconds: 1 },
+  }),
 ];
 
 /** Environment variable names of one provider: `<ENV>_CLIENT_ID`, `<ENV>_BASE_URL`, … */
@@ -65,10 +80,16 @@ export function envNames(provider: Provider) {
     tokenUrl: name('TOKEN_URL'),
     clientId: name('CLIENT_ID'),
     clientSecret: name('CLIENT_SECRET'),
+    privateKey: name('PRIVATE_KEY'),
+    keyId: name('KEY_ID'),
     scope: name('SCOPE'),
     pingPath: name('PING_PATH'),
   };
 }
+
+/** Whether the provider's client signs a JWT assertion with a private key instead of sending a secret. */
+export const usesPrivateKey = (provider: Provider): provider is Provider<'oauth2'> =>
+  provider.auth === 'private_key_jwt';
 
 /** A provider whose client id is in the real environment is called for real, else emulated. */
 export function isConfiguredForReal(provider: Provider, env: NodeJS.ProcessEnv = process.env): boolean {

@@ -4,6 +4,8 @@ export const COLUMNS = 80;
 const TITLE_WIDTH = 16;
 const INDENT = '  ';
 const DETAIL_INDENT = ' '.repeat(INDENT.length + 2 + TITLE_WIDTH);
+/** Room for a step's details beside the titles. */
+export const DETAIL_WIDTH = COLUMNS - DETAIL_INDENT.length;
 
 /** Plain text, or with colours on a terminal. */
 export interface Style {
@@ -28,7 +30,7 @@ export function fit(text: string, used: number): string {
 }
 
 /** Splits a line into pieces that fit beside the step titles, after a space or comma if one is near. */
-export function wrap(text: string, width = COLUMNS - DETAIL_INDENT.length): string[] {
+export function wrap(text: string, width = DETAIL_WIDTH): string[] {
   const pieces: string[] = [];
   let rest = text;
   while (rest.length > width) {

@@ -4,7 +4,7 @@ import type { Upstreams } from '../upstream/upstreams.js';
 import type { Progress } from './progress.js';
 import { formatProviderHeading, formatStep, formatSummary, type Style } from './report.js';
 import { failed, skipped, type StepResult } from './step-result.js';
-import { EMULATED_STEPS, firstTokenFromRealApi } from './steps.js';
+import { emulatedSteps, firstTokenFromRealApi } from './steps.js';
 
 export interface WalkthroughOptions {
   tokens: TokenService;
@@ -25,7 +25,7 @@ export async function runWalkthrough(options: WalkthroughOptions): Promise<StepR
     const where = `${api.baseUrl}  ${emulator ? '(emulated)' : '(real API)'} · via ${api.via}`;
     formatProviderHeading(api.provider.name, api.provider.label, where, style).forEach(print);
     const steps = emulator
-      ? EMULATED_STEPS.map((step) => () => step({ ...options, api, emulator }))
+      ? emulatedSteps(api.provider).map((step) => () => step({ ...options, api, emulator }))
       : [
           () => firstTokenFromRealApi(options.tokens, api),
           async () => skipped('scripted steps', '429, 401 and refresh need the emulator'),

@@ -2,6 +2,7 @@ import { filter, firstValueFrom } from 'rxjs';
 import { TokenRequestError, type OAuthClock, type TokenService } from 'nestjs-client-credentials';
 import type { Emulator } from 'nestjs-client-credentials/testing';
 import { fingerprint as fp } from 'nestjs-client-credentials';
+import { type Provider, usesPrivateKey } from '../providers.js';
 import type { UpstreamApi } from '../upstream/upstream-api.js';
 import type { Progress } from './progress.js';
 import { describeTokenRequest } from './redact.js';
@@ -123,7 +124,63 @@ export async function badSecret({ tokens, emulator, api }: StepContext): Promise
   );
 }
 
-export const EMULATED_STEPS = [firstToken, concurrentCalls, refreshAhead, rateLimited, recover401, badSecret];
+/** A retried token request signs a new assertion: the server accepts each `jti` once. */
+export async function freshAssertion({ tokens, emulator, api }: StepContext): Promise<StepResult> {
+  emulator.failNext('temporarily_unavailable');
+  const before = emulator.tokenRequests.length;
+  await tokens.getToken(api.provider.name, { forceRefresh: true });
+  const sent = emulator.tokenRequests.slice(before).map((r) => jtiOf(r.form?.client_assertion));
+  const fresh = sent.length === 2 && sent.every((jti) => jti !== undefined) && sent[0] !== sent[1];
+  return check(
+    'fresh jti',
+    fresh,
+    `503 → retried with a new assertion → token (${sent.length} requests)`,
+    `jti ${sent.map((jti) => `${jti?.slice(0, 8) ?? 'none'}…`).join(' then ')}`,
+  );
+}
+
+/**
+ * The authorization server stops accepting our assertions (here: it no longer knows the client
+ * id they are issued for): a typed error, not retried; once it knows the client again, tokens again.
+ */
+export async function refusedClient({ tokens, emulator, api }: StepContext): Promise<StepResult> {
+  const name = api.provider.name;
+  const { clientId, clientSecret } = emulator;
+  emulator.setCredentials({ clientId: `${clientId}-retired`, clientSecret });
+  const before = emulator.tokenRequests.length;
+  const error = await tokens.getToken(name, { forceRefresh: true }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  const requests = emulator.tokenRequests.length - before;
+  emulator.setCredentials({ clientId, clientSecret });
+  const recovered = (await tokens.getToken(name, { forceRefresh: true })).accessToken.length > 0;
+  if (!(error instanceof TokenRequestError)) return failed('client refused', 'no TokenRequestError');
+  return check(
+    'client refused',
+    error.code === 'invalid_client' && requests === 1 && recovered,
+    `TokenRequestError ${error.code}`,
+    `HTTP ${error.status}, ${requests === 1 ? 'not retried' : `${requests} requests`}`,
+    `client known again → ${recovered ? 'tokens again' : 'still failing'}`,
+  );
+}
+
+const jtiOf = (assertion: string | undefined): string | undefined => {
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(assertion?.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    const jti = (claims as { jti?: unknown }).jti;
+    return typeof jti === 'string' ? jti : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const SHARED_STEPS = [firstToken, concurrentCalls, refreshAhead, rateLimited, recover401];
+
+/** What is scripted against a provider's emulator: the last steps depend on how its client authenticates. */
+export function emulatedSteps(provider: Provider): Array<(context: StepContext) => Promise<StepResult>> {
+  return usesPrivateKey(provider) ? [...SHARED_STEPS, freshAssertion, refusedClient] : [...SHARED_STEPS, badSecret];
+}
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;

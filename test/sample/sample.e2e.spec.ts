@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { FakeClock, startEmulator } from '../../lib/testing/index.js';
@@ -25,13 +26,19 @@ describe('the sample app', () => {
     const lines = out.text.trimEnd().split('\n');
     expect(lines.filter((l) => l.includes('✘'))).toEqual([]);
     expect(run.exitCode).toBe(0);
-    expect(lines.at(-1)).toBe('✔ all 30 steps behaved');
-    for (const step of ['token request', '50 calls', 'refresh ahead', '429 hint', '401 recovery', 'bad secret']) {
-      expect(lines.filter((l) => l.includes(`✔ ${step}`))).toHaveLength(5);
+    expect(lines.at(-1)).toBe('✔ all 37 steps behaved');
+    for (const step of ['token request', '50 calls', 'refresh ahead', '429 hint', '401 recovery']) {
+      expect(lines.filter((l) => l.includes(`✔ ${step}`))).toHaveLength(6);
     }
-    expect(lines.filter((l) => l.includes('50 × 200 at once, 1 token request'))).toHaveLength(5);
+    // Five clients have a secret; the private_key_jwt one has its own last steps.
+    expect(lines.filter((l) => l.includes('✔ bad secret'))).toHaveLength(5);
+    expect(lines.filter((l) => l.includes('✔ fresh jti'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('✔ client refused'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('50 × 200 at once, 1 token request'))).toHaveLength(6);
+    expect(out.text).toContain('&client_assertion=•••');
+    expect(out.text).toContain('assertion ES256, kid sample-ledger-1');
     expect(Math.max(...lines.map((l) => [...l].length))).toBeLessThanOrEqual(80);
-    expect(out.text).not.toMatch(/Bearer ey|client_secret":"(?!•••)/);
+    expect(out.text).not.toMatch(/Bearer ey|client_secret":"(?!•••)|client_assertion=(?!•••)|eyJ[\w-]*\.|PRIVATE KEY/);
   });
 
   it('--serve exposes the endpoints and never a token', async () => {
@@ -45,6 +52,7 @@ describe('the sample app', () => {
       'alternative-payments',
       'billing',
       'firstvision',
+      'ledger',
       'palisade',
       'youhodler',
     ]);
@@ -65,10 +73,49 @@ describe('the sample app', () => {
       const out = new Terminal();
       const run = await runSample({ out, clock: new FakeClock(Date.now()) });
       expect(run.exitCode).toBe(0);
-      expect(out.text).toContain('4 emulated on 127.0.0.1');
+      expect(out.text).toContain('5 emulated on 127.0.0.1');
       expect(out.text).toContain(`${outside.baseUrl}  (real API)`);
       expect(outside.tokenRequests).toHaveLength(1);
       expect(outside.resourceRequests).toHaveLength(1);
+    } finally {
+      for (const name of Object.keys(env)) delete process.env[name];
+      await outside.close();
+    }
+  });
+
+  it('signs with the private key given in the environment, as a real deployment would', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const outside = await startEmulator('oauth2', {
+      clientId: 'real-ledger',
+      authMethods: ['private_key_jwt'],
+      jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'ledger-2026-01' }] },
+    });
+    const env = {
+      LEDGER_BASE_URL: outside.baseUrl,
+      LEDGER_CLIENT_ID: 'real-ledger',
+      // On one line with \n escapes, as a .env file or a CI secret often holds a PEM.
+      LEDGER_PRIVATE_KEY: pem.trim().split('\n').join('\\n'),
+      LEDGER_KEY_ID: 'ledger-2026-01',
+    };
+    Object.assign(process.env, env);
+    try {
+      const out = new Terminal();
+      const run = await runSample({ out, clock: new FakeClock(Date.now()) });
+      expect(run.exitCode).toBe(0);
+      expect(out.text).toContain(`${outside.baseUrl}  (real API)`);
+      expect(outside.tokenRequests).toHaveLength(1);
+      const [request] = outside.tokenRequests;
+      expect(request!.headers.authorization).toBeUndefined();
+      expect(request!.form).toMatchObject({ client_id: 'real-ledger', client_assertion: expect.any(String) });
+      expect(JSON.parse(Buffer.from(request!.form!.client_assertion!.split('.')[0]!, 'base64url').toString())).toEqual({
+        alg: 'ES256',
+        kid: 'ledger-2026-01',
+      });
+      expect(outside.resourceRequests).toHaveLength(1);
+      for (const line of pem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'))) {
+        expect(out.text).not.toContain(line);
+      }
     } finally {
       for (const name of Object.keys(env)) delete process.env[name];
       await outside.close();
