@@ -3,6 +3,17 @@ export type { OAuthModuleAsyncOptions } from './oauth.module-definition.js';
 export { TokenService } from './token.service.js';
 export { OAuthFetch, type FetchInput, type OAuthFetchInit } from './http/oauth-fetch.js';
 export { fingerprint } from './common/fingerprint.js';
+export type {
+  CacheLookupResult,
+  CooldownStartedEvent,
+  OAuthEvent,
+  OAuthEventBase,
+  RefreshAheadEvent,
+  RequestRetriedEvent,
+  StoreAvailabilityEvent,
+  TokenFailedEvent,
+  TokenFetchedEvent,
+} from './observability/oauth-event.js';
 export type { OAuthRequestOption, OAuthRequestOptions } from './http/oauth-request.options.js';
 export { OAuthError } from './errors/oauth.error.js';
 export { OAuthConfigError, type OAuthConfigIssue } from './errors/oauth-config.error.js';

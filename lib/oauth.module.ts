@@ -4,6 +4,7 @@ import { OAuthFetch } from './http/oauth-fetch.js';
 import { OAuthHttpInterceptor } from './http/oauth-http.interceptor.js';
 import { ConfigurableModuleClass } from './oauth.module-definition.js';
 import { OAUTH_OPTION_PROVIDERS } from './oauth.providers.js';
+import { OBSERVABILITY_PROVIDERS } from './observability/observability.providers.js';
 import { TokenFetcher } from './token-endpoint/token-fetcher.js';
 import { TokenHttpClient } from './token-endpoint/token-http.client.js';
 import { RecentTokens } from './token-cache/recent-tokens.js';
@@ -18,6 +19,7 @@ import { TokenService } from './token.service.js';
   imports: [DiscoveryModule],
   providers: [
     ...OAUTH_OPTION_PROVIDERS,
+    ...OBSERVABILITY_PROVIDERS,
     RecentTokens,
     TokenCache,
     TokenHttpClient,

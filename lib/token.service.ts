@@ -1,7 +1,9 @@
 import { setMaxListeners } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, type LoggerService, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { concat, defer, filter, finalize, firstValueFrom, map, type Observable, of, shareReplay, Subject } from 'rxjs';
 import type { LibraryClock } from './common/system-clock.js';
+import { fingerprint } from './common/fingerprint.js';
 import { OAuthClientRegistry } from './config/client-registry.js';
 import { configMessages } from './errors/messages.js';
 import { OAuthConfigError } from './errors/oauth-config.error.js';
@@ -19,6 +21,14 @@ import { TokenCache, type LoadMode } from './token-cache/token-cache.js';
 import { asTokenRequestError, closedError } from './token-endpoint/token-errors.js';
 import { TokenFetcher } from './token-endpoint/token-fetcher.js';
 import { TokenParticipant } from './http/token-participant.js';
+import { isRetryable } from './token-endpoint/error-classification.js';
+import type { OAuthErrorCode } from './errors/oauth-error-code.js';
+import type { OAuthClientHealth } from './observability/client-health.js';
+import { logMessages } from './observability/log-messages.js';
+import { OAuthEvents } from './observability/oauth-events.js';
+import type { OAuthEvent } from './observability/oauth-event.js';
+import type { OAuthModuleOptions } from './interfaces/oauth-module-options.interface.js';
+import { OAUTH_MODULE_OPTIONS } from './oauth.module-definition.js';
 
 /** One in-flight token request, shared by every caller of its key until it settles. */
 interface Flight {
@@ -40,6 +50,8 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   /** Aborted when the module closes: token requests in flight stop, waiting callers reject. */
   private readonly closing = new AbortController();
   private bearer: TokenParticipant | undefined;
+  /** Per client: the code of its last failed token request, while no later request succeeded. */
+  private readonly failures = new Map<string, OAuthErrorCode>();
 
   /** @internal Created by Nest; its dependencies are not part of the public API. */
   constructor(
@@ -48,6 +60,8 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     private readonly cache: TokenCache,
     @Inject(OAUTH_CLOCK) private readonly clock: LibraryClock,
     @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
+    private readonly events: OAuthEvents,
+    @Inject(OAUTH_MODULE_OPTIONS) private readonly options: OAuthModuleOptions,
   ) {
     // Each flight and each request in flight listens for the close: many at once is normal, not a leak.
     setMaxListeners(0, this.closing.signal);
@@ -55,12 +69,65 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     await this.cache.open();
+    await this.warmUp();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.closing.abort();
     this.fetched$.complete();
+    this.events.complete();
     await this.cache.close();
+  }
+
+  /**
+   * What happens to the tokens, as it happens (hot, no replay): tokens fetched and failed,
+   * refreshes, cooldowns, retried calls, store outages. No event carries a secret or a token.
+   */
+  get events$(): Observable<OAuthEvent> {
+    return this.events.events$;
+  }
+
+  /**
+   * @internal Each client's health for `OAuthHealthIndicator`, from what is cached and the last
+   * failure: no token endpoint is called. `clients` limits it to those (unknown names throw).
+   */
+  health(clients?: readonly string[]): Record<string, OAuthClientHealth> {
+    const names = clients ?? this.clients.names();
+    const holdings = this.cache.holdings();
+    const now = this.clock.now();
+    const result: Record<string, OAuthClientHealth> = {};
+    for (const name of names) {
+      this.clients.get(name);
+      const held = holdings.get(name);
+      const lastError = this.failures.get(name);
+      result[name] = {
+        status: lastError !== undefined && held?.servable !== true ? 'down' : 'up',
+        ...(held === undefined ? {} : { expiresInSeconds: Math.max(0, Math.round((held.soonestExpiry - now) / 1000)) }),
+        ...(lastError === undefined ? {} : { lastError }),
+      };
+    }
+    return result;
+  }
+
+  /** `warmUp`: a token for every (or each listed) client before the app serves; failures only warn. */
+  private async warmUp(): Promise<void> {
+    const { warmUp } = this.options;
+    if (warmUp === undefined || warmUp === false) return;
+    const names = warmUp === true ? this.clients.names() : warmUp;
+    const deadline = Math.max(...names.map((name) => this.clients.get(name).policy.timeoutMs));
+    const gotAll = Promise.all(
+      names.map((name) =>
+        this.getToken(name).catch((error: unknown) => {
+          const code = error instanceof TokenRequestError ? error.code : 'error';
+          this.logger.warn(logMessages.warmUpFailed(name, code), LOG_CONTEXT);
+        }),
+      ),
+    );
+    // Wall time, not the module's clock: this bounds how long the app takes to start.
+    const stop = new AbortController();
+    const deadlinePassed = delay(deadline, undefined, { signal: stop.signal, ref: false }).catch(() => undefined);
+    await Promise.race([gotAll, deadlinePassed]);
+    stop.abort();
   }
 
   /** A valid token for `client`, from the cache when it holds one. */
@@ -93,7 +160,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
    * clients' prefixes and token endpoints, and these tokens. One per module.
    */
   get participant(): TokenParticipant {
-    return (this.bearer ??= new TokenParticipant(this.clients, this, this.logger));
+    return (this.bearer ??= new TokenParticipant(this.clients, this, this.logger, this.events));
   }
 
   /** Emits the current token, then each new one for the same key, until unsubscribed. */
@@ -140,28 +207,34 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
       clientSecret: credentials.clientSecret,
     };
     this.cache.forgetClient(client);
-    this.logger.log(`OAuth client "${client}": credentials replaced; cached tokens dropped`, LOG_CONTEXT);
+    this.failures.delete(client);
+    this.logger.log(logMessages.credentialsReplaced(client), LOG_CONTEXT);
   }
 
   /** The cached token if it may still be served; starts a background refresh when it is due. */
   private fresh(key: CacheKey): AccessToken | undefined {
     const entry = this.cache.get(key);
-    if (entry === undefined) return undefined;
+    const client = key.client.name;
+    if (entry === undefined) {
+      this.events.lookup(client, 'miss');
+      return undefined;
+    }
     const now = this.clock.now();
-    if (now >= entry.staleAt) return undefined;
+    if (now >= entry.staleAt) {
+      this.events.lookup(client, 'stale');
+      return undefined;
+    }
+    this.events.lookup(client, 'hit');
     if (now >= entry.refreshAt && !this.inflight.has(key.id) && !this.closing.signal.aborted)
       this.refreshInBackground(key);
     return entry.token;
   }
 
   private refreshInBackground(key: CacheKey): void {
+    this.events.emit({ type: 'refresh_ahead', client: key.client.name });
     this.load(key, 'refresh').token.catch((error: unknown) => {
       const code = error instanceof TokenRequestError ? error.code : 'error';
-      this.logger.warn(
-        `Background refresh for OAuth client "${key.client.name}" failed (${code}); ` +
-          'the current token is served until it expires',
-        LOG_CONTEXT,
-      );
+      this.logger.warn(logMessages.backgroundRefreshFailed(key.client.name, code), LOG_CONTEXT);
     });
   }
 
@@ -188,20 +261,46 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     this.throwIfClosed(key);
     const cooling = this.cache.cooldownError(key);
     if (cooling !== undefined) throw cooling;
+    const started = this.clock.now();
+    let fetchedHere = false;
     try {
       const stored =
         (await this.cache.fromStore(key, mode)) ??
         (await this.cache.fetchExclusive(key, async () => {
+          fetchedHere = true;
           const fetched = await this.fetcher.fetch(key.client, key.scope, this.closing.signal);
           await this.cache.share(key, fetched);
           return fetched;
         }));
+      this.failures.delete(key.client.name);
+      if (!fetchedHere) this.fromStoreEvent(key, stored, started);
       if (this.cache.remember(key, stored)) this.fetched$.next({ key: key.id, token: stored.token });
       return stored;
     } catch (error) {
+      const failure = asTokenRequestError(error, key.client.name);
       if (error instanceof TokenRequestError) this.cache.coolDown(key, error);
-      throw asTokenRequestError(error, key.client.name);
+      // Health: down while a cooldown lasts or retrying would not help, until a token is had again.
+      if (
+        failure instanceof TokenRequestError &&
+        (failure.retryAfterMs !== undefined || !isRetryable(failure.code, failure.status))
+      ) {
+        this.failures.set(key.client.name, failure.code);
+      }
+      throw failure;
     }
+  }
+
+  /** A token another replica fetched and shared: a `token_fetched` event from the store. */
+  private fromStoreEvent(key: CacheKey, stored: StoredToken, started: number): void {
+    this.events.emit({
+      type: 'token_fetched',
+      client: key.client.name,
+      durationMs: this.clock.now() - started,
+      attempts: 0,
+      expiresAt: stored.token.expiresAt,
+      fingerprint: fingerprint(stored.token.accessToken),
+      source: 'store',
+    });
   }
 
   private throwIfClosed(key: CacheKey): void {

@@ -20,6 +20,10 @@ export class OAuthClientRegistry {
     return this.byName.has(name);
   }
 
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
   all(): IterableIterator<ResolvedClient> {
     return this.byName.values();
   }

@@ -163,3 +163,22 @@ export class ClientSchema extends PolicySchema {
   @IsHttpUrl({ each: true, ...URL_MESSAGE })
   attachTo?: string[];
 }
+
+/** Options only the module as a whole has. */
+export class ModuleSchema extends PolicySchema {
+  @IsOptional()
+  @IsBoolean({ message: 'must be true or false' })
+  telemetry?: boolean;
+
+  @IsOptional()
+  @ValidateBy(
+    {
+      name: 'isWarmUp',
+      validator: {
+        validate: (v: unknown) => typeof v === 'boolean' || (Array.isArray(v) && v.every((n) => typeof n === 'string')),
+      },
+    },
+    { message: 'must be true, false or an array of client names' },
+  )
+  warmUp?: boolean | string[];
+}

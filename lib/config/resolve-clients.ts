@@ -10,7 +10,7 @@ import { strategyName } from '../common/strategy-name.js';
 import { joinUrl } from '../common/url.js';
 import { resolveClientAuth } from '../client-auth/client-auth.js';
 import { IssuerEndpoint } from '../client-auth/issuer-endpoint.js';
-import { ClientSchema, ClientSecretSchema, PolicySchema, RetrySchema, TlsSchema } from './options.schema.js';
+import { ClientSchema, ClientSecretSchema, ModuleSchema, RetrySchema, TlsSchema } from './options.schema.js';
 import {
   DEFAULT_POLICY,
   normalizeScope,
@@ -104,7 +104,12 @@ export async function resolveClients(
     throw new OAuthConfigError(configMessages.noClients(), undefined, 'clients');
   }
   const problems = new IssueList();
-  problems.add(undefined, ...schemaIssues(PolicySchema, options), ...nestedIssues(options));
+  problems.add(undefined, ...schemaIssues(ModuleSchema, options), ...nestedIssues(options));
+  if (Array.isArray(options.warmUp)) {
+    for (const name of options.warmUp.filter((n) => typeof n === 'string' && !Object.hasOwn(options.clients, n))) {
+      problems.add(undefined, { field: 'warmUp', problem: `names "${name}", which is not among the clients` });
+    }
+  }
   const modulePolicy = mergePolicy(DEFAULT_POLICY, options);
 
   const resolved: ResolvedClient[] = [];

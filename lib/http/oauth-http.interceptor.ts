@@ -1,3 +1,4 @@
+import { logMessages } from '../observability/log-messages.js';
 import { Inject, Injectable, type LoggerService, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { AxiosInstance } from 'axios';
@@ -24,19 +25,14 @@ export class OAuthHttpInterceptor implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     const participant = this.tokens.participant;
     for (const conflict of participant.conflicts) {
-      const clients = conflict.clients.map((c) => `"${c}"`).join(', ');
-      const prefix = `${conflict.origin}${conflict.path}`;
-      this.logger.warn(
-        `OAuth clients ${clients} share the attachTo prefix ${prefix}; "${conflict.clients[0]}" is used for it`,
-        LOG_CONTEXT,
-      );
+      this.logger.warn(logMessages.sharedPrefix(conflict.clients, `${conflict.origin}${conflict.path}`), LOG_CONTEXT);
     }
     for (const axios of discoverHttpAxiosInstances(this.discovery)) {
       if (this.joined.has(axios)) continue;
       joinAxiosInstance(axios, participant);
       this.joined.add(axios);
     }
-    this.logger.debug?.(`Bearer interceptor joined ${this.joined.size} HttpService axios instance(s)`, LOG_CONTEXT);
+    this.logger.debug?.(logMessages.axiosJoined(this.joined.size), LOG_CONTEXT);
   }
 
   onModuleDestroy(): void {

@@ -3,6 +3,8 @@ import { fingerprint } from '../common/fingerprint.js';
 import type { OAuthClientRegistry } from '../config/client-registry.js';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
 import { LOG_CONTEXT } from '../oauth.constants.js';
+import { logMessages } from '../observability/log-messages.js';
+import type { OAuthEvents } from '../observability/oauth-events.js';
 import type { TokenService } from '../token.service.js';
 import { AttachToMatcher, type AttachToMatch } from './attach-to.matcher.js';
 import type { BearerParticipant } from './bearer-participant.js';
@@ -19,6 +21,7 @@ export class TokenParticipant implements BearerParticipant {
     private readonly clients: OAuthClientRegistry,
     private readonly tokens: TokenService,
     private readonly logger: LoggerService,
+    private readonly events: OAuthEvents,
   ) {
     this.matcher = new AttachToMatcher([...clients.all()]);
   }
@@ -54,11 +57,8 @@ export class TokenParticipant implements BearerParticipant {
     accessToken: string,
     willRetry: boolean,
   ): Promise<void> {
-    const next = willRetry ? 'retrying once with a fresh token' : 'not retried';
-    this.logger.warn(
-      `Upstream answered 401 to a call with token ${fingerprint(accessToken)} of OAuth client "${client}"; ${next}`,
-      LOG_CONTEXT,
-    );
+    this.logger.warn(logMessages.refused(client, fingerprint(accessToken), willRetry), LOG_CONTEXT);
+    if (willRetry) this.events.emit({ type: 'request_retried', client, reason: '401' });
     await this.tokens.invalidate(client, { scope, accessToken });
   }
 }

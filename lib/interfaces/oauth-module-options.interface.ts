@@ -12,6 +12,16 @@ export interface OAuthModuleOptions extends TokenPolicyOptions {
   logger?: LoggerService | false;
   /** Time source (epoch ms), for tests. Default: `Date.now`. */
   clock?: OAuthClock;
+  /**
+   * OpenTelemetry metrics and spans through `@opentelemetry/api`, when the app has it (an optional
+   * peer; register the SDK before the app boots). `false` records nothing. Default true.
+   */
+  telemetry?: boolean;
+  /**
+   * Get tokens while the app starts: `true` for every client, or the names of some. A failure is
+   * a warning, never a boot failure; boot waits at most the clients' longest `timeoutMs`.
+   */
+  warmUp?: boolean | string[];
 }
 
 export interface OAuthOptionsFactory {

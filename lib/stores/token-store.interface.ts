@@ -19,6 +19,12 @@ export interface TokenStoreContext {
    * with `accessTokenHash` (`digest()` of the access token: sha256, base64url) only while it holds that token.
    */
   evict?(event: StoreEvictEvent): void;
+  /**
+   * A store that hides its own outages (falls back instead of throwing) reports them here, once
+   * when it stops answering and once when it answers again: the module's `store_unavailable` and
+   * `store_recovered` events. A store that throws needs not: the module sees its failures.
+   */
+  availability?(available: boolean): void;
 }
 
 export type StoreEvictEvent = { client: string } | { key: string; accessTokenHash?: string };

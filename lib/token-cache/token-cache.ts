@@ -3,10 +3,20 @@ import type { LibraryClock } from '../common/system-clock.js';
 import { digest, fingerprint } from '../common/fingerprint.js';
 import type { TokenRequestError } from '../errors/token-request.error.js';
 import { LOG_CONTEXT, OAUTH_CLOCK, OAUTH_LOGGER } from '../oauth.constants.js';
+import { logMessages } from '../observability/log-messages.js';
+import { OAuthEvents } from '../observability/oauth-events.js';
 import { TokenStore, type StoreEvictEvent, type StoredToken } from '../stores/token-store.interface.js';
 import { toCacheEntry, type CacheEntry } from './cache-entry.js';
 import { clientKeyPrefix, type CacheKey } from './cache-key.js';
 import { RecentTokens } from './recent-tokens.js';
+
+/** What the cache holds for one client, read by health checks and the time-to-expiry gauge. */
+export interface ClientHoldings {
+  /** The soonest `expiresAt` among its cached tokens. */
+  soonestExpiry: number;
+  /** Whether any of its tokens may be served now. */
+  servable: boolean;
+}
 
 /** What a load is for: a cache miss, a refresh ahead of expiry, or a forced refresh (no store read). */
 export type LoadMode = 'miss' | 'refresh' | 'force';
@@ -20,16 +30,23 @@ export type LoadMode = 'miss' | 'refresh' | 'force';
 export class TokenCache {
   private readonly entries = new Map<string, CacheEntry>();
   private readonly cooldowns = new Map<string, { until: number; error: TokenRequestError }>();
+  private storeDown = false;
 
   constructor(
     @Inject(OAUTH_CLOCK) private readonly clock: LibraryClock,
     @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
     @Inject(TokenStore) private readonly store: TokenStore | null,
     private readonly recent: RecentTokens,
+    private readonly events: OAuthEvents,
   ) {}
 
   async open(): Promise<void> {
-    await this.store?.init?.({ logger: this.logger, clock: this.clock, evict: (event) => this.evict(event) });
+    await this.store?.init?.({
+      logger: this.logger,
+      clock: this.clock,
+      evict: (event) => this.evict(event),
+      availability: (available) => this.storeAvailability(available),
+    });
   }
 
   async close(): Promise<void> {
@@ -48,10 +65,7 @@ export class TokenCache {
   remember(key: CacheKey, stored: StoredToken): boolean {
     if (!isCacheable(stored) || key.credentials !== key.client.credentials) return false;
     this.entries.set(key.id, toCacheEntry(stored, key.client.policy.skewMs));
-    this.logger.debug?.(
-      `Cached token ${fingerprint(stored.token.accessToken)} for OAuth client "${key.client.name}"`,
-      LOG_CONTEXT,
-    );
+    this.logger.debug?.(logMessages.cached(key.client.name, fingerprint(stored.token.accessToken)), LOG_CONTEXT);
     return true;
   }
 
@@ -110,8 +124,26 @@ export class TokenCache {
 
   /** Any error thrown with a retry hint starts a cooldown for its key. */
   coolDown(key: CacheKey, error: TokenRequestError): void {
-    if (error.retryAfterMs !== undefined)
-      this.cooldowns.set(key.id, { until: this.clock.now() + error.retryAfterMs, error });
+    const retryAfterMs = error.retryAfterMs;
+    if (retryAfterMs === undefined) return;
+    this.cooldowns.set(key.id, { until: this.clock.now() + retryAfterMs, error });
+    this.events.emit({ type: 'cooldown_started', client: key.client.name, code: error.code, retryAfterMs });
+  }
+
+  /** Each client's cached tokens, summed up (a walk over the entries: for probes, not for calls). */
+  holdings(): Map<string, ClientHoldings> {
+    const now = this.clock.now();
+    const byClient = new Map<string, ClientHoldings>();
+    for (const [id, entry] of this.entries) {
+      const client = decodeURIComponent(id.slice(0, id.indexOf(':')));
+      const held = byClient.get(client);
+      const servable = now < entry.staleAt;
+      byClient.set(client, {
+        soonestExpiry: Math.min(held?.soonestExpiry ?? Infinity, entry.token.expiresAt),
+        servable: servable || (held?.servable ?? false),
+      });
+    }
+    return byClient;
   }
 
   /** Another replica invalidated: drop what this process holds (a 401's token only if still cached). */
@@ -126,18 +158,31 @@ export class TokenCache {
   /** The store is an optimisation: its failures are logged and the local path goes on. */
   private async storeCall<T>(what: string, call: () => Promise<T> | undefined): Promise<T | undefined> {
     try {
-      return await call();
+      const result = await call();
+      this.storeAvailability(true);
+      return result;
     } catch (error) {
-      this.logger.warn(
-        `Token store ${what} failed (${error instanceof Error ? error.name : 'error'}); continuing without it`,
-        LOG_CONTEXT,
-      );
+      this.logger.warn(logMessages.storeCallFailed(what, error instanceof Error ? error.name : 'error'), LOG_CONTEXT);
+      this.storeAvailability(false);
       return undefined;
     }
+  }
+
+  /** One event when the store stops answering, one when it answers again. */
+  private storeAvailability(available: boolean): void {
+    if (this.store === null || available !== this.storeDown) return;
+    this.storeDown = !available;
+    this.events.emit({ type: available ? 'store_recovered' : 'store_unavailable', store: storeName(this.store) });
   }
 }
 
 /** `expires_in: 0` means use once: hand it to the waiting callers, keep it nowhere. */
 function isCacheable(stored: StoredToken): boolean {
   return stored.token.expiresAt > stored.obtainedAt;
+}
+
+/** A store's name for events: its class name (`RedisTokenStore`), or `TokenStore` for a plain object. */
+function storeName(store: TokenStore): string {
+  const name = (store as object).constructor?.name;
+  return name === undefined || name === 'Object' ? 'TokenStore' : name;
 }

@@ -20,9 +20,17 @@ import { computeExpiry } from './token-expiry.js';
 import { TokenHttpClient, TransportFailure } from './token-http.client.js';
 import type { ClientAuthOptions } from '../client-auth/client-auth.options.js';
 import { DiscoveryFailure } from '../client-auth/issuer-metadata.js';
+import { logMessages } from '../observability/log-messages.js';
+import { OAuthEvents } from '../observability/oauth-events.js';
 
 /** Why one attempt got no token; `cause` is a custom strategy's own exception. */
 type Failure = Omit<TokenRequestErrorDetails, 'attempts' | 'client'> & { cause?: unknown };
+
+/** Where the last attempt went and what it was answered, for the span of the request. */
+interface AttemptTrace {
+  url?: string;
+  status?: number;
+}
 
 /** The parts of a token request context that stay the same across attempts. */
 type AttemptRequest = Omit<TokenRequestContext, 'tokenUrl' | 'clientAssertion'>;
@@ -37,20 +45,47 @@ export class TokenFetcher {
   constructor(
     private readonly http: TokenHttpClient,
     private readonly recent: RecentTokens,
+    private readonly events: OAuthEvents,
     @Inject(OAUTH_CLOCK) private readonly clock: LibraryClock,
     @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
   ) {}
 
   /** `closed` aborts the attempt in flight and starts no other (the module is shutting down). */
   async fetch(client: ResolvedClient, scope: readonly string[], closed?: AbortSignal): Promise<StoredToken> {
+    const started = this.clock.now();
+    const trace: AttemptTrace = {};
+    const detail = () => ({ serverAddress: hostOf(trace.url), status: trace.status });
+    try {
+      const { stored, attempts } = await this.withRetries(client, scope, trace, closed);
+      const { accessToken, expiresAt } = stored.token;
+      const durationMs = this.clock.now() - started;
+      const token = { client: client.name, durationMs, attempts, expiresAt, fingerprint: fingerprint(accessToken) };
+      this.events.emit({ type: 'token_fetched', ...token, source: 'endpoint' }, detail());
+      return stored;
+    } catch (error) {
+      if (error instanceof TokenRequestError) {
+        const { code, status, attempts } = error;
+        const failed = { client: client.name, code, attempts, durationMs: this.clock.now() - started };
+        this.events.emit({ type: 'token_failed', ...failed, ...(status === undefined ? {} : { status }) }, detail());
+      }
+      throw error;
+    }
+  }
+
+  private async withRetries(
+    client: ResolvedClient,
+    scope: readonly string[],
+    trace: AttemptTrace,
+    closed?: AbortSignal,
+  ): Promise<{ stored: StoredToken; attempts: number }> {
     const { clientId, clientSecret } = client.credentials;
     const request: AttemptRequest = { client: client.name, options: client.options, clientId, clientSecret, scope };
     const { retry } = client.policy;
 
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(client, request, attempt, closed);
+      const outcome = await this.attempt(client, request, attempt, trace, closed);
       if (closed?.aborted) throw closedError(client.name, attempt);
-      if ('token' in outcome) return outcome;
+      if ('token' in outcome) return { stored: outcome, attempts: attempt };
       // The endpoint may have moved: the next attempt (or request) reads the issuer's metadata again.
       if (outcome.code === 'network_error' || outcome.status === 404) client.issuer?.forget();
 
@@ -65,10 +100,7 @@ export class TokenFetcher {
         throw error({ ...outcome, code: outcome.code === 'temporarily_unavailable' ? outcome.code : 'rate_limited' });
       }
       const delay = hint ?? backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs);
-      this.logger.warn(
-        `Token request for OAuth client "${client.name}" failed with ${outcome.code}; retrying in ${delay} ms`,
-        LOG_CONTEXT,
-      );
+      this.logger.warn(logMessages.retrying(client.name, outcome.code, delay), LOG_CONTEXT);
       await this.clock.sleep(delay, closed);
       if (closed?.aborted) throw closedError(client.name, attempt);
     }
@@ -78,15 +110,15 @@ export class TokenFetcher {
     client: ResolvedClient,
     base: AttemptRequest,
     attempt: number,
+    trace: AttemptTrace,
     closed?: AbortSignal,
   ): Promise<StoredToken | Failure> {
     const timeoutMs = client.policy.timeoutMs;
     const tokenUrl = await this.tokenUrl(client, closed);
     if (typeof tokenUrl !== 'string') return tokenUrl;
-    this.logger.debug?.(
-      `Requesting a token for OAuth client "${client.name}" from ${tokenUrl} (attempt ${attempt})`,
-      LOG_CONTEXT,
-    );
+    trace.url = tokenUrl;
+    trace.status = undefined;
+    this.logger.debug?.(logMessages.requesting(client.name, tokenUrl, attempt), LOG_CONTEXT);
     const clientAssertion = await this.assertion(client, base, tokenUrl);
     if (typeof clientAssertion === 'object') return clientAssertion;
     const context: TokenRequestContext = {
@@ -113,6 +145,7 @@ export class TokenFetcher {
       throw error;
     }
     const received = this.clock.now();
+    trace.status = response.status;
     try {
       return response.status >= 200 && response.status < 300
         ? this.readToken(client, context, response, received)
@@ -130,7 +163,7 @@ export class TokenFetcher {
     if (client.issuer === undefined) return client.tokenUrl!;
     const { timeoutMs, transport } = client.policy;
     const fetchMetadata = (url: string) => {
-      this.logger.debug?.(`Reading the metadata of OAuth client "${client.name}"'s issuer at ${url}`, LOG_CONTEXT);
+      this.logger.debug?.(logMessages.readingIssuerMetadata(client.name, url), LOG_CONTEXT);
       return this.http.send(
         { method: 'GET', url, headers: { accept: 'application/json' } },
         timeoutMs,
@@ -191,20 +224,11 @@ export class TokenFetcher {
     const expiry = computeExpiry(raw.expiresIn, accessToken, now, client.policy.defaultTtlMs);
     if (!expiry.ok) return { code: 'invalid_response', status: response.status, description: expiry.problem };
     if (expiry.source === 'default') {
-      this.logger.warn(
-        `OAuth client "${client.name}": the token endpoint sent no expires_in; ` +
-          `assuming ${client.policy.defaultTtlMs / 1000} s`,
-        LOG_CONTEXT,
-      );
+      this.logger.warn(logMessages.noExpiresIn(client.name, client.policy.defaultTtlMs / 1000), LOG_CONTEXT);
     }
     const tokenType = asString(raw.tokenType) ?? 'Bearer';
     const scope = asString(raw.scope);
     this.recent.add(accessToken);
-    const expires = new Date(expiry.expiresAt).toISOString();
-    this.logger.debug?.(
-      `Got token ${fingerprint(accessToken)} for OAuth client "${client.name}", expires ${expires}`,
-      LOG_CONTEXT,
-    );
     return {
       token: { accessToken, tokenType, expiresAt: expiry.expiresAt, ...(scope === undefined ? {} : { scope }) },
       obtainedAt: now,
@@ -239,5 +263,15 @@ export class TokenFetcher {
       retryAfterMs: hints.length > 0 ? Math.max(...hints) : undefined,
       bodySnippet: response.json === undefined || ok ? snippet(response.text, sensitive, this.recent.all) : undefined,
     };
+  }
+}
+
+/** The host a token request went to (for telemetry); never its path or query. */
+function hostOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return undefined;
   }
 }

@@ -56,4 +56,30 @@ describe('package manifest', () => {
     const outsideUndici = sourceFiles(join(root, 'lib')).filter((f) => !f.includes(join('lib', 'undici')));
     expect(outsideUndici.filter((file) => importedPackages(file).includes('undici'))).toEqual([]);
   });
+
+  it.each([
+    ['@nestjs/terminus', join('lib', 'terminus')],
+    ['@opentelemetry/api', join('lib', 'observability')],
+  ])('only its own folder reaches %s, an optional peer', (peer, folder) => {
+    expect(manifest.peerDependenciesMeta?.[peer]?.optional).toBe(true);
+    const outside = sourceFiles(join(root, 'lib')).filter((f) => !f.includes(folder));
+    expect(outside.filter((file) => importedPackages(file).includes(peer))).toEqual([]);
+  });
+
+  it('the version telemetry reports is the package version', () => {
+    const constants = readFileSync(join(root, 'lib', 'oauth.constants.ts'), 'utf8');
+    const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(constants).toContain(`export const LIBRARY_VERSION = '${version}';`);
+  });
+
+  it('every log line comes from the message catalogue (lib/observability/log-messages.ts)', () => {
+    const logCall = /\blogger(?:\(\))?\.(?:log|warn|error|debug\?\.|verbose\?\.)\(\s*([^,)]+)/g;
+    const offenders = sourceFiles(join(root, 'lib')).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(logCall)]
+        .map((m) => m[1]!.trim())
+        .filter((first) => !first.startsWith('logMessages.') && first !== 'message' && first !== 'warning')
+        .map((first) => `${file.slice(root.length + 1)}: ${first}`),
+    );
+    expect(offenders).toEqual([]);
+  });
 });

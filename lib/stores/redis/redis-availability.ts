@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
+import { logMessages } from '../../observability/log-messages.js';
 import { LOG_CONTEXT } from '../../oauth.constants.js';
 
 /** Why a Redis call did not happen or did not answer; never escapes the store. */
@@ -30,6 +31,8 @@ export class RedisAvailability {
     private readonly commandTimeoutMs: number,
     private readonly isClosed: () => boolean,
     private readonly logger: () => LoggerService,
+    /** Told once when an outage starts (`false`) and once when it ends (`true`). */
+    private readonly report: (available: boolean) => void,
   ) {}
 
   async call<T>(redis: Redis | Cluster, run: () => Promise<T>): Promise<T> {
@@ -77,16 +80,15 @@ export class RedisAvailability {
     const first = this.downUntil === undefined;
     this.downUntil = performance.now() + PROBE_INTERVAL_MS;
     if (first) {
-      this.logger().warn(
-        `Redis token store unavailable (${reason}); tokens are fetched and cached in this process until it is back`,
-        LOG_CONTEXT,
-      );
+      this.logger().warn(logMessages.redisUnavailable(reason), LOG_CONTEXT);
+      this.report(false);
     }
   }
 
   private markUp(): void {
     if (this.downUntil === undefined) return;
     this.downUntil = undefined;
-    this.logger().log(`Redis token store reachable again; sharing tokens across replicas resumed`, LOG_CONTEXT);
+    this.logger().log(logMessages.redisRecovered(), LOG_CONTEXT);
+    this.report(true);
   }
 }

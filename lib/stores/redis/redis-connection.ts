@@ -20,8 +20,9 @@ export class RedisClient {
     commandTimeoutMs: number,
     isClosed: () => boolean,
     logger: () => LoggerService,
+    reportAvailability: (available: boolean) => void,
   ) {
-    this.availability = new RedisAvailability(commandTimeoutMs, isClosed, logger);
+    this.availability = new RedisAvailability(commandTimeoutMs, isClosed, logger, reportAvailability);
     this.owned = !isClient(connection);
     this.redis = isClient(connection) ? connection : connect(connection, commandTimeoutMs);
   }

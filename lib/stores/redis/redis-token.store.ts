@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { digest, fingerprint } from '../../common/fingerprint.js';
 import { NOOP_LOGGER } from '../../common/noop-logger.js';
+import { logMessages } from '../../observability/log-messages.js';
 import { LOG_CONTEXT } from '../../oauth.constants.js';
 import type { StoredToken, TokenStore, TokenStoreContext } from '../token-store.interface.js';
 import { RedisClient, type RedisConnection } from './redis-connection.js';
@@ -29,6 +30,7 @@ export class RedisTokenStore implements TokenStore {
   private readonly invalidation: RedisInvalidation;
   private logger: LoggerService = NOOP_LOGGER;
   private closed = false;
+  private reportAvailability: ((available: boolean) => void) | undefined;
   private readonly unreadableWarned = new Set<string>();
 
   constructor(redisOrOptions: RedisConnection, options: RedisTokenStoreOptions = {}) {
@@ -40,6 +42,7 @@ export class RedisTokenStore implements TokenStore {
       commandTimeoutMs,
       () => this.closed,
       () => this.logger,
+      (available) => this.reportAvailability?.(available),
     );
     this.lock = new RedisLock(this.client, lockTtlMs, () => this.closed);
     this.invalidation = new RedisInvalidation(this.client.redis, this.keys.channel);
@@ -47,6 +50,7 @@ export class RedisTokenStore implements TokenStore {
 
   init(context: TokenStoreContext): void {
     this.logger = context.logger;
+    this.reportAvailability = context.availability?.bind(context);
     this.invalidation.listen(context.evict);
   }
 
@@ -79,10 +83,7 @@ export class RedisTokenStore implements TokenStore {
       const written = await this.client.script(WRITE, [keys.value, keys.lock, keys.index], args);
       if (written !== 1) {
         const kept = fingerprint(value.token.accessToken);
-        this.logger.debug?.(
-          `Redis token store kept a newer token than ${kept} for key ${fingerprint(key)}`,
-          LOG_CONTEXT,
-        );
+        this.logger.debug?.(logMessages.redisKeptNewer(kept, fingerprint(key)), LOG_CONTEXT);
       }
     } catch {
       // Unavailable: already logged once for this outage; the token stays in this process.
@@ -130,10 +131,7 @@ export class RedisTokenStore implements TokenStore {
       if (turn === 'holder') return this.lock.hold(keys, key, fence, fetch);
       if (turn === 'unavailable') return fetch();
       if (turn === 'gave-up') {
-        this.logger.warn(
-          `Redis token store: the fetch lock for key ${fingerprint(key)} was held too long; fetching in this process`,
-          LOG_CONTEXT,
-        );
+        this.logger.warn(logMessages.redisLockHeldTooLong(fingerprint(key)), LOG_CONTEXT);
         return fetch();
       }
       const value = this.open(keys, turn.payload ?? '', turn.writeId);
@@ -157,11 +155,7 @@ export class RedisTokenStore implements TokenStore {
     if (!this.unreadableWarned.has(writeId)) {
       if (this.unreadableWarned.size >= MAX_WARNED) this.unreadableWarned.clear();
       this.unreadableWarned.add(writeId);
-      this.logger.warn(
-        `Redis token store: ignoring the stored value under ${keys.value} (${decoded.reason}); ` +
-          'treating it as a cache miss',
-        LOG_CONTEXT,
-      );
+      this.logger.warn(logMessages.redisBadValue(keys.value, decoded.reason), LOG_CONTEXT);
     }
     return undefined;
   }

@@ -1,0 +1,1 @@
+export { OAuthHealthIndicator, type OAuthClientHealth, type OAuthHealthDetails } from './oauth-health.indicator.js';
