@@ -10,6 +10,7 @@ export default {
     '^nestjs-client-credentials/testing$': '<rootDir>/lib/testing/index.ts',
     '^nestjs-client-credentials/redis$': '<rootDir>/lib/stores/redis/index.ts',
     '^nestjs-client-credentials/undici$': '<rootDir>/lib/undici/index.ts',
+    '^nestjs-client-credentials/terminus$': '<rootDir>/lib/terminus/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

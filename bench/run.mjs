@@ -25,7 +25,17 @@ const say = (text) => {
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? (a / b).toFixed(3) : 'n/a');
 
 // The peers and the upstream process are loaded only for the sections that measure against them.
-const networked = ['hot', 'cpu', 'getter', 'cold', 'refresh', 'memory', 'transports', 'transports-cpu'].some(runs);
+const networked = [
+  'hot',
+  'cpu',
+  'getter',
+  'cold',
+  'refresh',
+  'memory',
+  'transports',
+  'transports-cpu',
+  'telemetry',
+].some(runs);
 const { stubAdapter, subjects } = networked ? await import('./subjects.mjs') : {};
 const { baselines, fetchSubjects, undiciSubjects } =
   runs('transports') || runs('transports-cpu') ? await import('./transport-subjects.mjs') : {};
@@ -41,6 +51,7 @@ try {
   if (runs('redact')) await redaction();
   if (runs('transports')) await transports();
   if (runs('transports-cpu')) await transportsCpu();
+  if (runs('telemetry')) await telemetry();
 } finally {
   await env?.stop();
 }
@@ -628,5 +639,19 @@ async function transportsCpu() {
         ],
         rows,
       ),
+  );
+}
+
+// 8. The observability seam on the hot path (bench/telemetry.mjs).
+async function telemetry() {
+  const { telemetryOverhead } = await import('./telemetry.mjs');
+  await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
+  const { rows, counted } = await telemetryOverhead(env, { quick: QUICK });
+  say(
+    `## 8. Observability on the hot path
+
+` +
+      `tinybench, 1000 calls per iteration, one process on one core; three apps on the same upstream: telemetry off (baseline), off again (A/A control), and on with the OpenTelemetry SDK's MeterProvider registered, so every lookup increments \`oauth.client.token.cache.lookups\` (${counted.toLocaleString('en-US')} increments recorded in this run). Each run twice in opposite orders, averaged. Target: on/off ≥ 0.98.\n\n` +
+      table(['call', 'off ops/s', 'A/A ops/s', 'on ops/s', 'A/A ratio', 'on/off ratio'], rows),
   );
 }

@@ -25,6 +25,7 @@ import { isRetryable } from './token-endpoint/error-classification.js';
 import type { OAuthErrorCode } from './errors/oauth-error-code.js';
 import type { OAuthClientHealth } from './observability/client-health.js';
 import { logMessages } from './observability/log-messages.js';
+import { LookupCounters } from './observability/lookup-counters.js';
 import { OAuthEvents } from './observability/oauth-events.js';
 import type { OAuthEvent } from './observability/oauth-event.js';
 import type { OAuthModuleOptions } from './interfaces/oauth-module-options.interface.js';
@@ -44,7 +45,7 @@ interface Flight {
  */
 @Injectable()
 export class TokenService implements OnModuleInit, OnModuleDestroy {
-  private readonly keys = new CacheKeyFactory();
+  private readonly keys: CacheKeyFactory;
   private readonly inflight = new Map<string, Flight>();
   private readonly fetched$ = new Subject<{ key: string; token: AccessToken }>();
   /** Aborted when the module closes: token requests in flight stop, waiting callers reject. */
@@ -62,7 +63,9 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
     private readonly events: OAuthEvents,
     @Inject(OAUTH_MODULE_OPTIONS) private readonly options: OAuthModuleOptions,
+    lookups: LookupCounters,
   ) {
+    this.keys = new CacheKeyFactory(lookups);
     // Each flight and each request in flight listens for the close: many at once is normal, not a leak.
     setMaxListeners(0, this.closing.signal);
   }
@@ -214,17 +217,16 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   /** The cached token if it may still be served; starts a background refresh when it is due. */
   private fresh(key: CacheKey): AccessToken | undefined {
     const entry = this.cache.get(key);
-    const client = key.client.name;
     if (entry === undefined) {
-      this.events.lookup(client, 'miss');
+      key.lookups.miss++;
       return undefined;
     }
     const now = this.clock.now();
     if (now >= entry.staleAt) {
-      this.events.lookup(client, 'stale');
+      key.lookups.stale++;
       return undefined;
     }
-    this.events.lookup(client, 'hit');
+    key.lookups.hit++;
     if (now >= entry.refreshAt && !this.inflight.has(key.id) && !this.closing.signal.aborted)
       this.refreshInBackground(key);
     return entry.token;

@@ -1,7 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
 import { OAuthModule, type OAuthClock } from 'nestjs-client-credentials';
+import { OAuthHealthIndicator } from 'nestjs-client-credentials/terminus';
+import { HealthController } from './api/health.controller.js';
 import { ProvidersController } from './api/providers.controller.js';
+import { PrometheusMetrics } from './observability/prometheus-metrics.js';
 import { oauthOptionsFromConfig } from './config/oauth-options.factory.js';
 import { PROVIDERS } from './providers.js';
 import type { UpstreamApi } from './upstream/upstream-api.js';
@@ -12,11 +16,13 @@ export interface AppOptions {
   /** Settings for the emulated providers; real environment variables take precedence. */
   emulatedEnv?: Record<string, string>;
   clock?: OAuthClock;
+  /** `--serve`: the OpenTelemetry SDK with its Prometheus exporter, for `GET /metrics`. */
+  metrics?: PrometheusMetrics;
 }
 
 @Module({})
 export class AppModule {
-  static register({ emulatedEnv = {}, clock }: AppOptions = {}): DynamicModule {
+  static register({ emulatedEnv = {}, clock, metrics }: AppOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -27,9 +33,12 @@ export class AppModule {
           useFactory: (config: ConfigService) => oauthOptionsFromConfig(config, clock),
         }),
         ...PROVIDERS.map((provider) => UpstreamModule.forProvider(provider)),
+        TerminusModule,
       ],
-      controllers: [ProvidersController],
+      controllers: [ProvidersController, HealthController],
       providers: [
+        OAuthHealthIndicator,
+        ...(metrics === undefined ? [] : [{ provide: PrometheusMetrics, useValue: metrics }]),
         {
           provide: Upstreams,
           inject: PROVIDERS.map(upstreamApiToken),

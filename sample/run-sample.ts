@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TokenService, type OAuthClock } from 'nestjs-client-credentials';
 import { AppModule } from './app.module.js';
+import { PrometheusMetrics } from './observability/prometheus-metrics.js';
 import { startEmulatedProviders } from './emulated-providers.js';
 import { isConfiguredForReal, PROVIDERS } from './providers.js';
 import { Upstreams } from './upstream/upstreams.js';
@@ -44,12 +45,14 @@ export async function runSample({
     clock,
   );
   let app: INestApplication | undefined;
+  const metrics = serve ? PrometheusMetrics.start() : undefined;
   const close = async () => {
     await app?.close();
+    await metrics?.stop();
     await emulated.close();
   };
   try {
-    app = await NestFactory.create(AppModule.register({ emulatedEnv: emulated.env, clock }), {
+    app = await NestFactory.create(AppModule.register({ emulatedEnv: emulated.env, clock, metrics }), {
       logger: serve ? ['log', 'warn', 'error'] : false,
     });
     print(style.bold(fit('nestjs-client-credentials · sample', 0)));
@@ -66,6 +69,8 @@ export async function runSample({
       print(`listening on ${base}  (Ctrl+C to stop)`);
       print(`  GET ${base}/providers`);
       print(`  GET ${base}/tokens          fingerprints and expiry, never tokens`);
+      print(`  GET ${base}/health          the OAuth health indicator (@nestjs/terminus)`);
+      print(`  GET ${base}/metrics         OpenTelemetry metrics, Prometheus text format`);
       for (const provider of PROVIDERS) print(`  GET ${base}/providers/${provider.name}/ping`);
       return { exitCode: 0, close };
     }

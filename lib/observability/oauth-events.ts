@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Subject } from 'rxjs';
 import type { LibraryClock } from '../common/system-clock.js';
 import { OAUTH_CLOCK } from '../oauth.constants.js';
-import type { CacheLookupResult, OAuthEvent } from './oauth-event.js';
+import type { OAuthEvent } from './oauth-event.js';
 
 /** An event as its source reports it; the seam stamps `at` from the module's clock. */
 export type UnstampedEvent = OAuthEvent extends infer E ? (E extends OAuthEvent ? Omit<E, 'at'> : never) : never;
@@ -20,19 +20,17 @@ export interface TokenRequestDetail {
  * It runs inside the token layer, so it must not throw (a throw is swallowed) and must not block.
  */
 export interface OAuthEventListener {
-  onEvent?(event: OAuthEvent, detail: TokenRequestDetail | undefined): void;
-  /** The only signal of the cached-token hot path: it must cost no more than a counter increment. */
-  onLookup?(client: string, result: CacheLookupResult): void;
+  onEvent(event: OAuthEvent, detail: TokenRequestDetail | undefined): void;
 }
 
 /**
  * The one seam every part of the module reports through (the token service, the fetcher, the
- * store and every transport adapter). With no listener it costs a loop over an empty array.
+ * store and every transport adapter). Never called on the cached-token hot path, which only
+ * increments a lookup count (`LookupCounters`).
  */
 @Injectable()
 export class OAuthEvents {
   private readonly listeners: OAuthEventListener[] = [];
-  private readonly lookupListeners: OAuthEventListener[] = [];
   private readonly subject = new Subject<OAuthEvent>();
   /** Hot, no replay: a subscriber sees what happens after it subscribed. */
   readonly events$ = this.subject.asObservable();
@@ -40,24 +38,19 @@ export class OAuthEvents {
   constructor(@Inject(OAUTH_CLOCK) private readonly clock: LibraryClock) {}
 
   listen(listener: OAuthEventListener): void {
-    if (listener.onEvent !== undefined) this.listeners.push(listener);
-    if (listener.onLookup !== undefined) this.lookupListeners.push(listener);
+    this.listeners.push(listener);
   }
 
   emit(unstamped: UnstampedEvent, detail?: TokenRequestDetail): void {
     const event = { ...unstamped, at: this.clock.now() } as OAuthEvent;
     for (const listener of this.listeners) {
       try {
-        listener.onEvent!(event, detail);
+        listener.onEvent(event, detail);
       } catch {
         // A listener's failure is its own; the token layer goes on.
       }
     }
     this.subject.next(event);
-  }
-
-  lookup(client: string, result: CacheLookupResult): void {
-    for (const listener of this.lookupListeners) listener.onLookup!(client, result);
   }
 
   /** No event after the module closed. */

@@ -1,6 +1,9 @@
 import type * as OTel from '@opentelemetry/api';
+import type { LookupCounters } from './lookup-counters.js';
 import type { OAuthEventListener, TokenRequestDetail } from './oauth-events.js';
 import type { CacheLookupResult, OAuthEvent } from './oauth-event.js';
+
+const LOOKUP_RESULTS: readonly CacheLookupResult[] = ['hit', 'miss', 'stale'];
 
 /** The instrumentation scope of every meter and tracer of this library. */
 export const INSTRUMENTATION_NAME = 'nestjs-client-credentials';
@@ -26,16 +29,15 @@ export type TimeToExpiry = () => Iterable<readonly [client: string, seconds: num
 export class OAuthTelemetry implements OAuthEventListener {
   private readonly requests: OTel.Counter;
   private readonly duration: OTel.Histogram;
-  private readonly lookups: OTel.Counter;
   private readonly retries: OTel.Counter;
   private readonly tracer: OTel.Tracer;
-  /** Attribute sets of the hot path, made once per client and result (no allocation per lookup). */
-  private readonly lookupAttributes = new Map<string, Record<CacheLookupResult, OTel.Attributes>>();
 
   constructor(
     private readonly api: Api,
     version: string,
     timeToExpiry: TimeToExpiry,
+    /** Counted on the hot path, observed here when the SDK collects (an SDK counter costs microseconds a call). */
+    lookups: LookupCounters,
   ) {
     const meter = api.metrics.getMeter(INSTRUMENTATION_NAME, version);
     this.requests = meter.createCounter('oauth.client.token.requests', {
@@ -45,11 +47,21 @@ export class OAuthTelemetry implements OAuthEventListener {
     this.duration = meter.createHistogram('oauth.client.token.duration', {
       unit: 's',
       description: 'Time to get a token from a token endpoint, retries included',
+      // The semantic conventions' buckets for HTTP client durations, in seconds (the SDK's default is for ms).
+      advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] },
     });
-    this.lookups = meter.createCounter('oauth.client.token.cache.lookups', {
-      unit: '{lookup}',
-      description: 'Token cache lookups, by result',
-    });
+    meter
+      .createObservableCounter('oauth.client.token.cache.lookups', {
+        unit: '{lookup}',
+        description: 'Token cache lookups, by result',
+      })
+      .addCallback((result) => {
+        for (const [client, counts] of lookups.entries()) {
+          for (const outcome of LOOKUP_RESULTS) {
+            if (counts[outcome] > 0) result.observe(counts[outcome], { 'oauth.client': client, result: outcome });
+          }
+        }
+      });
     this.retries = meter.createCounter('oauth.client.request.retries', {
       unit: '{retry}',
       description: 'Outgoing calls sent again, by reason',
@@ -63,16 +75,6 @@ export class OAuthTelemetry implements OAuthEventListener {
         for (const [client, seconds] of timeToExpiry()) result.observe(seconds, { 'oauth.client': client });
       });
     this.tracer = api.trace.getTracer(INSTRUMENTATION_NAME, version);
-  }
-
-  onLookup(client: string, result: CacheLookupResult): void {
-    let attributes = this.lookupAttributes.get(client);
-    if (attributes === undefined) {
-      const of = (r: CacheLookupResult) => Object.freeze({ 'oauth.client': client, result: r });
-      attributes = { hit: of('hit'), miss: of('miss'), stale: of('stale') };
-      this.lookupAttributes.set(client, attributes);
-    }
-    this.lookups.add(1, attributes[result]);
   }
 
   onEvent(event: OAuthEvent, detail: TokenRequestDetail | undefined): void {

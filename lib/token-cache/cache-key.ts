@@ -1,6 +1,7 @@
 import { digest } from '../common/fingerprint.js';
 import type { ResolvedClient } from '../config/resolved-client.js';
 import { normalizeScope } from '../config/resolved-client.js';
+import { LookupCounters, type LookupCounts } from '../observability/lookup-counters.js';
 
 /** One cache key = one single-flight key: everything that makes two token requests differ. */
 export interface CacheKey {
@@ -10,6 +11,8 @@ export interface CacheKey {
   readonly scope: readonly string[];
   /** The credentials the key was made from; after rotation a key made earlier is stale. */
   readonly credentials: ResolvedClient['credentials'];
+  /** Its client's cache-lookup counts (shared by the client's keys; read by telemetry). */
+  readonly lookups: LookupCounts;
 }
 
 const MAX_MEMO_PER_CLIENT = 1024;
@@ -24,6 +27,8 @@ export function clientKeyPrefix(client: string): string {
  */
 export class CacheKeyFactory {
   private readonly memo = new Map<ResolvedClient, Map<string, CacheKey>>();
+
+  constructor(private readonly counters = new LookupCounters()) {}
 
   keyFor(client: ResolvedClient, scope: string | readonly string[] | undefined): CacheKey {
     const requested = scope === undefined ? '\u0000' : typeof scope === 'string' ? scope : scope.join(' ');
@@ -54,6 +59,7 @@ export class CacheKeyFactory {
     // so the keys of secret-based clients stay what they were.
     if (client.auth.cacheKeyPart !== undefined) parts.push(client.auth.cacheKeyPart);
     const material = JSON.stringify(parts);
-    return { id: clientKeyPrefix(client.name) + digest(material), client, scope, credentials };
+    const lookups = this.counters.of(client.name);
+    return { id: clientKeyPrefix(client.name) + digest(material), client, scope, credentials, lookups };
   }
 }

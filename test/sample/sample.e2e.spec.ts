@@ -59,6 +59,18 @@ describe('the sample app', () => {
     expect(tokens.every((t) => /^[\w-]{12}$/.test(t.fingerprint))).toBe(true);
     expect(JSON.stringify(tokens)).not.toContain('accessToken');
     expect((await fetch(`${base}/providers/nope/ping`)).status).toBe(404);
+
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    const report = (await health.json()) as { info: { oauth: { status: string; clients: Record<string, unknown> } } };
+    expect(report.info.oauth.status).toBe('up');
+    expect(report.info.oauth.clients.palisade).toEqual({ status: 'up', expiresInSeconds: expect.any(Number) });
+    const scraped = await (await fetch(`${base}/metrics`)).text();
+    expect(scraped).toMatch(
+      /oauth_client_token_requests_total\{[^}]*oauth_client="palisade"[^}]*outcome="success"[^}]*\} 1/,
+    );
+    expect(scraped).toMatch(/oauth_client_token_time_to_expiry\{[^}]*oauth_client="palisade"/);
+    expect(scraped).not.toMatch(/Bearer|secret/i);
   });
 
   it('calls the API named by environment variables instead of starting its emulator', async () => {
