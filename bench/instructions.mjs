@@ -23,14 +23,18 @@ export function callgrindAvailable() {
  * rounds see no garbage collection at all; the fewest is the round without one (a scavenge adds
  * about a fifth to the round it falls in). What the calls allocate is measured apart (bytes/call).
  */
-export async function instructionsPerCall(side, origin, { calls = 1000, warmup = 6, rounds = 6, stub = false } = {}) {
+export async function instructionsPerCall(
+  side,
+  origin,
+  { calls = 1000, warmup = 6, rounds = 6, stub = false, client = CLIENT } = {},
+) {
   const node = [
     '--single-threaded',
     '--min-semi-space-size=64',
     '--max-semi-space-size=64',
     '--hash-seed=1',
     '--random-seed=1',
-    CLIENT,
+    client,
     side,
     origin,
     String(calls),

@@ -34,6 +34,7 @@ const networked = [
   'memory',
   'transports',
   'transports-cpu',
+  'transports-instructions',
   'telemetry',
 ].some(runs);
 const { stubAdapter, subjects } = networked ? await import('./subjects.mjs') : {};
@@ -51,7 +52,12 @@ try {
   if (runs('redact')) await redaction();
   if (runs('transports')) await transports();
   if (runs('transports-cpu')) await transportsCpu();
+  if (runs('transports-instructions')) await transportsInstructions();
   if (runs('telemetry')) await telemetry();
+  if (runs('dpop')) await dpop();
+  if (runs('many-keys')) await manyKeys();
+  // 11. A fleet of processes on a Redis Cluster (bench/redis-fleet.mjs): needs the build, redis-server and redis-cli.
+  if (runs('redis-fleet')) say(await (await import('./redis-fleet.mjs')).redisFleetSection({ quick: QUICK }));
 } finally {
   await env?.stop();
 }
@@ -653,5 +659,87 @@ async function telemetry() {
 ` +
       `tinybench, 1000 calls per iteration, one process on one core; three apps on the same upstream: telemetry off (baseline), off again (A/A control), and on with the OpenTelemetry SDK's MeterProvider registered, so every lookup increments \`oauth.client.token.cache.lookups\` (${counted.toLocaleString('en-US')} increments recorded in this run). Each run twice in opposite orders, averaged. Target: on/off ≥ 0.98.\n\n` +
       table(['call', 'off ops/s', 'A/A ops/s', 'on ops/s', 'A/A ratio', 'on/off ratio'], rows),
+  );
+}
+
+// 9. DPoP proofs on the hot path (bench/dpop.mjs): needs only the build.
+async function dpop() {
+  const { dpopProofCost } = await import('./dpop.mjs');
+  const rows = await dpopProofCost({ quick: QUICK });
+  say(
+    `## 9. DPoP proofs per request\n\n` +
+      `tinybench, one process on one core. A call with a DPoP-bound token signs one proof per request and per redirect hop (\`jti\`, \`htm\`, \`htu\`, \`iat\`, \`ath\` of a 600-byte token, a nonce); the Bearer path's per-call header work is the baseline. Target: ES256 and EdDSA under 100 µs per proof.\n\n` +
+      table(
+        ['per call', 'ops/s (one core)', 'µs per call', 'µs over Bearer'],
+        rows.map(([name, ops, us, over]) => [name, ops, us.toFixed(2), over.toFixed(2)]),
+      ),
+  );
+}
+
+// 10. Many cached keys (bench/many-keys.mjs, a process of its own): needs only the build.
+async function manyKeys() {
+  const KEYS = QUICK ? 10_000 : 100_000;
+  const script = fileURLToPath(new URL('./many-keys.mjs', import.meta.url));
+  const out = execFileSync(process.execPath, ['--expose-gc', script, String(KEYS), QUICK ? '1' : '0'], {
+    encoding: 'utf8',
+  });
+  const result = JSON.parse(out.trim().split('\n').pop());
+  console.log(`  many-keys: ${JSON.stringify(result)}`);
+  const { memory: m, throughput } = result;
+  const [base, control, ...library] = throughput;
+  const keys = KEYS.toLocaleString('en-US');
+  say(
+    `## 10. Many cached keys: ${keys} tokens in the cache\n\n` +
+      `A process of its own. Memory: heap growth after \`gc()\` per cached key (one client, one scope per key, tokens of ${result.tokenLength} characters from a store that already holds them, after 500 warm-up keys); baseline: a \`Map\` of \`{ accessToken, tokenType, expiresAt }\` entries with tokens alike, and the A/A control the same baseline measured again. Throughput: tinybench, \`await getToken()\` 1,000× per iteration with ${keys} keys cached (\`maxCachedTokens\` above that): one key over and over, and 1,000 keys in turn (each call moves its key to the recent end of the LRU order); the last row is a module with a single key cached, for comparison. Targets: ≤ 700 B per key, ≥ 5 M ops/s.\n\n` +
+      table(
+        ['memory', 'bytes/key', 'baseline bytes/key', 'ratio'],
+        [
+          [
+            'A/A control: the baseline again',
+            m.control.toFixed(0),
+            m.baseline.toFixed(0),
+            ratio(m.control, m.baseline),
+          ],
+          ['nestjs-client-credentials', m.library.toFixed(0), m.baseline.toFixed(0), ratio(m.library, m.baseline)],
+        ],
+      ) +
+      '\n\n' +
+      table(
+        ['cached getToken', 'ops/s', 'baseline ops/s', 'ratio'],
+        [control, ...library].map(([name, ops]) => [name, ops, base[1], ratio(ops, base[1])]),
+      ),
+  );
+}
+
+// 7d. Instructions per call of the fetch and undici layers alone (bench/transport-instructions-client.mjs).
+async function transportsInstructions() {
+  if (!callgrindAvailable()) {
+    say('### 7d. Instructions per call (fetch, undici)\n\nvalgrind is not installed: not measured.');
+    return;
+  }
+  await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
+  const client = fileURLToPath(new URL('./transport-instructions-client.mjs', import.meta.url));
+  const rows = [];
+  for (const transport of ['fetch', 'undici']) {
+    const options = { client, calls: QUICK ? 200 : 1000, warmup: QUICK ? 2 : 6, rounds: QUICK ? 2 : 6 };
+    const library = await instructionsPerCall(`${transport}-library`, env.origin, options);
+    const baseline = await instructionsPerCall(`${transport}-baseline`, env.origin, options);
+    const control = await instructionsPerCall(`${transport}-baseline`, env.origin, options);
+    rows.push([
+      transport === 'fetch' ? 'OAuthFetch.fetch' : 'OAuthDispatcher.dispatch',
+      Math.round(library),
+      Math.round(baseline),
+      Math.round(control),
+      Math.round(library - baseline),
+    ]);
+    console.log(`  transports-instructions ${transport}: ${Math.round(library)} vs ${Math.round(baseline)}`);
+  }
+  say(
+    `### 7d. Instructions per call: the fetch and undici layers\n\n` +
+      `callgrind (as 1b), the fewest instructions per call over the measured rounds. The transport under each side is a stub that answers at once and drives the handler synchronously (for fetch, \`globalThis.fetch\` replaced by a function returning a ready response), so the count is the library's own work per call with a cached token, against the same call with a static \`Authorization\` header (the baseline; the control row measures the baseline again). Node's fetch and undici's Agent under them are not counted: with them, the count moved by up to 2× between rounds (see bench/transport-subjects.mjs).\n\n` +
+      table(
+        ['layer', 'library instr/call', 'baseline instr/call', 'A/A control instr/call', 'added by the library'],
+        rows,
+      ),
   );
 }

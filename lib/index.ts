@@ -1,6 +1,7 @@
 export { OAuthModule } from './oauth.module.js';
 export type { OAuthModuleAsyncOptions } from './oauth.module-definition.js';
 export { TokenService } from './token.service.js';
+export { OAuthClients, type AddClientOptions } from './oauth-clients.service.js';
 export { OAuthFetch, type FetchInput, type OAuthFetchInit } from './http/oauth-fetch.js';
 export { fingerprint } from './common/fingerprint.js';
 export type {
@@ -30,6 +31,8 @@ export type {
   BasicEncoding,
   BuiltInClientOptions,
   BuiltInStrategyName,
+  ClientSecret,
+  CredentialProvider,
   CustomClientOptions,
   OAuthClientOptions,
   RetryOptions,
@@ -63,6 +66,7 @@ export type {
 } from './strategies/token-strategy.interface.js';
 export {
   TokenStore,
+  type SharedFailure,
   type StoredToken,
   type StoreEvictEvent,
   type TokenStoreContext,

@@ -2,9 +2,11 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { OAuthFetch } from './http/oauth-fetch.js';
 import { OAuthHttpInterceptor } from './http/oauth-http.interceptor.js';
+import { OAuthClients } from './oauth-clients.service.js';
 import { ConfigurableModuleClass } from './oauth.module-definition.js';
 import { OAUTH_OPTION_PROVIDERS } from './oauth.providers.js';
 import { OBSERVABILITY_PROVIDERS } from './observability/observability.providers.js';
+import { DpopSigners } from './dpop/dpop-signers.js';
 import { TokenFetcher } from './token-endpoint/token-fetcher.js';
 import { TokenHttpClient } from './token-endpoint/token-http.client.js';
 import { RecentTokens } from './token-cache/recent-tokens.js';
@@ -23,11 +25,13 @@ import { TokenService } from './token.service.js';
     RecentTokens,
     TokenCache,
     TokenHttpClient,
+    DpopSigners,
     TokenFetcher,
     TokenService,
     OAuthHttpInterceptor,
     OAuthFetch,
+    OAuthClients,
   ],
-  exports: [TokenService, OAuthFetch],
+  exports: [TokenService, OAuthFetch, OAuthClients],
 })
 export class OAuthModule extends ConfigurableModuleClass {}

@@ -26,6 +26,7 @@ import type { OAuthErrorCode } from './errors/oauth-error-code.js';
 import type { OAuthClientHealth } from './observability/client-health.js';
 import { logMessages } from './observability/log-messages.js';
 import { LookupCounters } from './observability/lookup-counters.js';
+import { DpopSigners } from './dpop/dpop-signers.js';
 import { OAuthEvents } from './observability/oauth-events.js';
 import type { OAuthEvent } from './observability/oauth-event.js';
 import type { OAuthModuleOptions } from './interfaces/oauth-module-options.interface.js';
@@ -51,6 +52,8 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
   /** Aborted when the module closes: token requests in flight stop, waiting callers reject. */
   private readonly closing = new AbortController();
   private bearer: TokenParticipant | undefined;
+  /** The cache's `open()` (the store's `init`), started once. */
+  private opening: Promise<void> | undefined;
   /** Per client: the code of its last failed token request, while no later request succeeded. */
   private readonly failures = new Map<string, OAuthErrorCode>();
 
@@ -64,14 +67,17 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     private readonly events: OAuthEvents,
     @Inject(OAUTH_MODULE_OPTIONS) private readonly options: OAuthModuleOptions,
     lookups: LookupCounters,
+    private readonly dpop: DpopSigners,
   ) {
     this.keys = new CacheKeyFactory(lookups);
     // Each flight and each request in flight listens for the close: many at once is normal, not a leak.
     setMaxListeners(0, this.closing.signal);
+    // A token being fetched is never evicted to make room (its callers are about to read it).
+    cache.keepWhile((id) => this.inflight.has(id));
   }
 
   async onModuleInit(): Promise<void> {
-    await this.cache.open();
+    await this.open();
     await this.warmUp();
   }
 
@@ -163,7 +169,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
    * clients' prefixes and token endpoints, and these tokens. One per module.
    */
   get participant(): TokenParticipant {
-    return (this.bearer ??= new TokenParticipant(this.clients, this, this.logger, this.events));
+    return (this.bearer ??= new TokenParticipant(this.clients, this, this.logger, this.events, this.dpop));
   }
 
   /** Emits the current token, then each new one for the same key, until unsubscribed. */
@@ -209,7 +215,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
       clientId: credentials.clientId ?? resolved.credentials.clientId,
       clientSecret: credentials.clientSecret,
     };
-    this.cache.forgetClient(client);
+    await this.cache.credentialsReplaced(client);
     this.failures.delete(client);
     this.logger.log(logMessages.credentialsReplaced(client), LOG_CONTEXT);
   }
@@ -263,6 +269,8 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     this.throwIfClosed(key);
     const cooling = this.cache.cooldownError(key);
     if (cooling !== undefined) throw cooling;
+    // A call made before the module's init (another provider's onModuleInit) opens the store itself.
+    await this.open();
     const started = this.clock.now();
     let fetchedHere = false;
     try {
@@ -271,15 +279,19 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
         (await this.cache.fetchExclusive(key, async () => {
           fetchedHere = true;
           const fetched = await this.fetcher.fetch(key.client, key.scope, this.closing.signal);
-          await this.cache.share(key, fetched);
+          if (this.isCurrent(key)) await this.cache.share(key, fetched);
           return fetched;
         }));
+      // Removed or replaced meanwhile (OAuthClients): the token is kept nowhere.
+      if (!this.isCurrent(key)) return this.superseded(key, stored);
       this.failures.delete(key.client.name);
       if (!fetchedHere) this.fromStoreEvent(key, stored, started);
       if (this.cache.remember(key, stored)) this.fetched$.next({ key: key.id, token: stored.token });
       return stored;
     } catch (error) {
       const failure = asTokenRequestError(error, key.client.name);
+      // A client removed or replaced meanwhile keeps no cooldown and no health state.
+      if (!this.isCurrent(key)) throw failure;
       if (error instanceof TokenRequestError) this.cache.coolDown(key, error);
       // Health: down while a cooldown lasts or retrying would not help, until a token is had again.
       if (
@@ -303,6 +315,40 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
       fingerprint: fingerprint(stored.token.accessToken),
       source: 'store',
     });
+  }
+
+  /** Opens the cache (the store's `init`) once, at init or on the first token request, whichever comes first. */
+  private open(): Promise<void> {
+    return (this.opening ??= this.cache.open());
+  }
+
+  /** Whether the key's client is still the one of its name (not removed or replaced at runtime). */
+  private isCurrent(key: CacheKey): boolean {
+    return this.clients.peek(key.client.name) === key.client;
+  }
+
+  /**
+   * A token fetched for a client removed or replaced while it was in flight: its callers of a
+   * replaced client get it (as after `setCredentials`); those of a removed one get an error.
+   */
+  private superseded(key: CacheKey, stored: StoredToken): StoredToken {
+    const name = key.client.name;
+    if (!this.clients.has(name)) throw new OAuthConfigError(configMessages.clientRemoved(name), name);
+    return stored;
+  }
+
+  /**
+   * @internal A client removed or replaced at runtime (`OAuthClients`): its tokens go, here and in
+   * the shared store, with its cooldowns and its health. Requests in flight keep nothing.
+   */
+  async dropClient(name: string): Promise<void> {
+    this.cache.forgetClient(name);
+    this.cache.forgetCooldowns(name);
+    this.failures.delete(name);
+    await this.open();
+    await this.cache.dropClient(name);
+    // Its failures shared through the store (an invalid_client) go too: a replaced client starts clean.
+    await this.cache.credentialsReplaced(name);
   }
 
   private throwIfClosed(key: CacheKey): void {

@@ -55,6 +55,7 @@ export async function startEmulatedProviders(
       const emulator = await startEmulator(provider.strategy, {
         clientId: `sample-${provider.name}`,
         ...credentials.emulator,
+        ...(provider.dpop ? { dpop: true } : {}),
         // FirstVision lives under a tenant path; the client keeps it in baseUrl.
         basePath: provider.strategy === 'firstvision' ? '/sandbox' : undefined,
         clock,

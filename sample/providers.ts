@@ -19,6 +19,11 @@ export interface Provider<S extends BuiltInStrategyName = BuiltInStrategyName> {
    * `<ENV>_KEY_ID` as its `kid`; no secret at all.
    */
   auth?: S extends 'oauth2' ? 'private_key_jwt' : never;
+  /**
+   * Sender-constrained tokens (DPoP, RFC 9449): every call proves possession of `<ENV>_DPOP_KEY`
+   * (a PEM; absent, a key made at boot).
+   */
+  dpop?: S extends 'oauth2' ? true : never;
 }
 
 const provider = <S extends BuiltInStrategyName>(entry: Provider<S>) => entry;
@@ -64,10 +69,11 @@ export const PROVIDERS: readonly Provider[] = [
   provider({
     name: 'ledger',
     strategy: 'oauth2',
-    label: 'plain OAuth 2.0 with a signed JWT assertion (private_key_jwt)',
+    label: 'FAPI 2.0 style: a signed JWT assertion (private_key_jwt) and DPoP-bound tokens',
     env: 'LEDGER',
     scope: 'ledger:read',
     auth: 'private_key_jwt',
+    dpop: true,
     rateLimited: { error: 'rate_limited', retryAfterSeconds: 1 },
   }),
 ];
@@ -84,6 +90,7 @@ export function envNames(provider: Provider) {
     keyId: name('KEY_ID'),
     scope: name('SCOPE'),
     pingPath: name('PING_PATH'),
+    dpopKey: name('DPOP_KEY'),
   };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ClientAssertionFactory, ClientAssertionOptions } from './client-auth.options.js';
+import type { ClientAssertionFactory, ClientAssertionOptions, PrivateKeyInput } from './client-auth.options.js';
 import { compactJws } from './jws.js';
 import type { JwsSigner } from './signing-key.js';
 
@@ -9,6 +9,8 @@ export interface AssertionRequest {
   readonly clientId: string;
   /** The current secret (`client_secret_jwt` signs with it; it may have been rotated). */
   readonly clientSecret: string;
+  /** The key a `privateKey` provider gave for this attempt. */
+  readonly privateKey?: PrivateKeyInput;
   readonly tokenUrl: string;
   readonly audience: string | string[];
   /** Epoch ms from the module's clock. */
@@ -35,13 +37,13 @@ export function assertionClaims(
   return { ...options.claims, iss: clientId, sub: clientId, aud: audience, jti: randomUUID(), iat, exp };
 }
 
-/** Assertions signed here, by a private key or (per attempt) by the current secret. */
+/** Assertions signed here, by a private key or (per attempt) by the current secret or a provided key. */
 export function signedAssertions(
-  signerFor: (clientSecret: string) => JwsSigner,
+  signerFor: (request: AssertionRequest) => JwsSigner,
   options: ClientAssertionOptions | undefined,
 ): AssertionMaker {
   return async (request) => {
-    const signer = signerFor(request.clientSecret);
+    const signer = signerFor(request);
     const header = signer.kid === undefined ? { alg: signer.alg } : { alg: signer.alg, kid: signer.kid };
     const claims = assertionClaims(request.clientId, request.audience, request.now, options);
     return compactJws(header, claims, (input) => signer.sign(input));

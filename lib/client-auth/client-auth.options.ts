@@ -1,4 +1,5 @@
 import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { CredentialProvider } from '../interfaces/client-options.interface.js';
 
 /**
  * How a client proves who it is to the token endpoint: a shared secret (Basic header or form),
@@ -50,8 +51,12 @@ export type ClientAssertionFactory = (context: ClientAssertionContext) => string
 export interface ClientAuthOptions {
   /** Default `'client_secret_basic'` for `oauth2`. */
   authMethod?: ClientAuthMethod;
-  /** `private_key_jwt`: the key that signs the assertions (`clientSecret` is then not required). */
-  privateKey?: PrivateKeyInput;
+  /**
+   * `private_key_jwt`: the key that signs the assertions (`clientSecret` is then not required), or
+   * a function that reads it from a secret manager for each token request (then the key is checked
+   * when it is read, not at boot, and the cache key holds no thumbprint of it).
+   */
+  privateKey?: PrivateKeyInput | CredentialProvider<PrivateKeyInput>;
   /** Decrypts an encrypted PEM `privateKey`. */
   privateKeyPassphrase?: string;
   /** The JWS `kid`. Default: a private JWK's own `kid`; otherwise none. */

@@ -7,10 +7,16 @@ import {
   type AssertionMaker,
   type AssertionRequest,
 } from './client-assertion.js';
-import type { ClientAuthMethod, ClientAuthOptions } from './client-auth.options.js';
+import type { CredentialProvider } from '../interfaces/client-options.interface.js';
+import type {
+  ClientAssertionAlgorithm,
+  ClientAuthMethod,
+  ClientAuthOptions,
+  PrivateKeyInput,
+} from './client-auth.options.js';
 import { ASSERTION_ALGORITHMS, AssertionSchema, ClientAuthSchema } from './client-auth.schema.js';
 import { readPrivateKey } from './private-key.js';
-import { hmacSigner, signingKey } from './signing-key.js';
+import { hmacSigner, signingKey, type JwsSigner } from './signing-key.js';
 
 /** How one client authenticates, resolved at boot. Holds the key (a `KeyObject`) only inside `assertion`. */
 export interface ClientAuth {
@@ -22,6 +28,8 @@ export interface ClientAuth {
   readonly assertion?: (request: Omit<AssertionRequest, 'audience'>) => Promise<string>;
   /** What besides id and secret tells this client's tokens apart: a key's thumbprint, a certificate's hash. */
   readonly cacheKeyPart?: string;
+  /** A `privateKey` provider: called for each token request, its key handed to `assertion`. */
+  readonly keyProvider?: CredentialProvider<PrivateKeyInput>;
 }
 
 export interface ResolvedClientAuth {
@@ -133,12 +141,19 @@ function privateKeyJwt(options: Options, issuer: string | undefined, issues: Con
     }
     return auth;
   }
+  const algorithm = options.algorithm;
+  if (typeof privateKey === 'function') {
+    if (algorithm !== undefined && !ASSERTION_ALGORITHMS.includes(algorithm)) return auth; // reported by the schema
+    // Read (and checked) for each token request: the cache key names the provider, not a thumbprint.
+    const signer = providedKeySigner(options.privateKeyPassphrase, { algorithm, kid: options.keyId });
+    const assertion = withAudience(signedAssertions(signer, options.assertion), options, issuer);
+    return { ...auth, assertion, keyProvider: privateKey, cacheKeyPart: 'jkt:provider' };
+  }
   const read = readPrivateKey(privateKey, options.privateKeyPassphrase);
   if ('field' in read) {
     issues.push(read);
     return auth;
   }
-  const algorithm = options.algorithm;
   if (algorithm !== undefined && !ASSERTION_ALGORITHMS.includes(algorithm)) return auth; // reported by the schema
   const key = signingKey(read.key, { algorithm, kid: options.keyId ?? read.jwkKid });
   if ('field' in key) {
@@ -153,6 +168,29 @@ function privateKeyJwt(options: Options, issuer: string | undefined, issues: Con
   return { ...auth, assertion, cacheKeyPart: `jkt:${key.thumbprint}` };
 }
 
+/** Signs with the key a `privateKey` provider gave for this attempt; an unusable one names the problem, not the key. */
+function providedKeySigner(
+  passphrase: string | undefined,
+  options: { algorithm?: ClientAssertionAlgorithm; kid?: string },
+): (request: Omit<AssertionRequest, 'audience'>) => JwsSigner {
+  return ({ privateKey }) => {
+    if (privateKey === undefined) throw new ProvidedKeyError({ field: 'privateKey', problem: 'was not provided' });
+    const read = readPrivateKey(privateKey, passphrase);
+    if ('field' in read) throw new ProvidedKeyError(read);
+    const key = signingKey(read.key, { algorithm: options.algorithm, kid: options.kid ?? read.jwkKid });
+    if ('field' in key) throw new ProvidedKeyError(key);
+    return key;
+  };
+}
+
+/** A key from a `privateKey` provider that cannot sign; its message holds the problem only. */
+export class ProvidedKeyError extends Error {
+  constructor(readonly issue: ConfigIssue) {
+    super(`option "${issue.field}" ${issue.problem}`);
+    this.name = 'ProvidedKeyError';
+  }
+}
+
 function clientSecretJwt(options: Options, issuer: string | undefined, issues: ConfigIssue[]): ClientAuth {
   if (options.algorithm !== undefined && options.algorithm !== 'HS256') {
     issues.push({ field: 'algorithm', problem: `must be HS256 with authMethod 'client_secret_jwt'` });
@@ -162,7 +200,7 @@ function clientSecretJwt(options: Options, issuer: string | undefined, issues: C
     method: 'client_secret_jwt',
     secretRequired: true,
     assertion: withAudience(
-      signedAssertions((secret) => hmacSigner(secret, kid), options.assertion),
+      signedAssertions(({ clientSecret }) => hmacSigner(clientSecret, kid), options.assertion),
       options,
       issuer,
     ),

@@ -1,4 +1,4 @@
-import { discoveredEndpoints } from '../common/discovered-endpoints.js';
+import { attachRules } from '../common/attach-rules.js';
 import { endpointKey } from '../common/url.js';
 import type { TokenHttpResponse } from '../strategies/token-strategy.interface.js';
 import { DiscoveryFailure, metadataTtlMs, metadataUrls, tokenEndpointOf } from './issuer-metadata.js';
@@ -69,6 +69,6 @@ export class IssuerEndpoint {
     const key = endpointKey(new URL(tokenUrl));
     if (key === this.key) return;
     this.key = key;
-    discoveredEndpoints.generation++;
+    attachRules.generation++;
   }
 }

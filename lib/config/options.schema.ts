@@ -123,11 +123,19 @@ export class RetrySchema {
 
 const isIssuer = (value: unknown) => isHttpUrl(value) && !/[?#]/.test(value as string);
 
-/** Checked where the strategy is known: a client authenticated by a key or a certificate needs none. */
+/**
+ * Checked where the strategy is known: a client authenticated by a key or a certificate needs none.
+ * A function is a credential provider (a secret manager), called for each token request.
+ */
 export class ClientSecretSchema {
-  @IsString(NON_EMPTY)
-  @IsNotEmpty(NON_EMPTY)
-  clientSecret!: string;
+  @ValidateBy(
+    {
+      name: 'isSecret',
+      validator: { validate: (v: unknown) => (typeof v === 'string' && v.length > 0) || typeof v === 'function' },
+    },
+    { message: 'must be a non-empty string or a function returning one' },
+  )
+  clientSecret!: unknown;
 }
 
 /**
@@ -166,6 +174,11 @@ export class ClientSchema extends PolicySchema {
 
 /** Options only the module as a whole has. */
 export class ModuleSchema extends PolicySchema {
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number of tokens' })
+  @Min(1, { message: 'must be at least 1' })
+  maxCachedTokens?: number;
+
   @IsOptional()
   @IsBoolean({ message: 'must be true or false' })
   telemetry?: boolean;

@@ -10,6 +10,7 @@ import { strategyName } from '../common/strategy-name.js';
 import { joinUrl } from '../common/url.js';
 import { resolveClientAuth } from '../client-auth/client-auth.js';
 import { IssuerEndpoint } from '../client-auth/issuer-endpoint.js';
+import { dpopKey } from '../dpop/dpop-key.js';
 import { ClientSchema, ClientSecretSchema, ModuleSchema, RetrySchema, TlsSchema } from './options.schema.js';
 import {
   DEFAULT_POLICY,
@@ -31,9 +32,9 @@ class IssueList {
     for (const { field, problem } of issues) this.issues.push({ client, field, problem });
   }
 
-  /** The configuration error a strategy resolver threw, as issues of this list. */
-  addError(error: OAuthConfigError): void {
-    this.issues.push(...error.issues);
+  /** Issues that already name their client (those of a strategy resolver's error). */
+  addIssues(issues: readonly OAuthConfigIssue[]): void {
+    this.issues.push(...issues);
   }
 
   throwIfAny(): void {
@@ -110,62 +111,115 @@ export async function resolveClients(
       problems.add(undefined, { field: 'warmUp', problem: `names "${name}", which is not among the clients` });
     }
   }
-  const modulePolicy = mergePolicy(DEFAULT_POLICY, options);
+  const modulePolicy = modulePolicyOf(options);
 
   const resolved: ResolvedClient[] = [];
   for (const [name, clientOptions] of Object.entries(options.clients)) {
-    if (typeof clientOptions !== 'object' || clientOptions === null) {
-      problems.add(name, { field: 'clients', problem: 'must be an object' });
-      continue;
-    }
-    // ClientSchema extends PolicySchema: the per-client overrides are checked with it.
-    const schemaProblems = [...schemaIssues(ClientSchema, clientOptions), ...nestedIssues(clientOptions)];
-    problems.add(name, ...schemaProblems);
+    const client = await checkClient(name, clientOptions, modulePolicy, resolveStrategy);
+    problems.add(name, ...client.issues);
+    problems.addIssues(client.strategyIssues);
+    // Nothing is worth building (nor any warning worth logging) for a module that will not boot.
+    if (problems.issues.length === 0) resolved.push(client.build!(logger));
+  }
+  problems.throwIfAny();
+  return resolved;
+}
 
-    let strategy: TokenStrategy;
-    try {
-      strategy = await resolveStrategy(name, clientOptions.strategy);
-    } catch (error) {
-      if (!(error instanceof OAuthConfigError)) throw error;
-      problems.add(name, ...secretIssues(clientOptions, true));
-      problems.addError(error);
-      continue;
-    }
-    const policy = mergePolicy(modulePolicy, clientOptions);
-    const issuer = issuerOf(clientOptions);
-    // How the client authenticates decides whether it needs a secret; keys are read here, once.
-    const clientAuth = resolveClientAuth(clientOptions, strategy.authMethods, { tls: policy.transport.tls, issuer });
-    problems.add(name, ...clientAuth.issues, ...secretIssues(clientOptions, clientAuth.auth.secretRequired));
-    // The strategy declares what it validates (a schema, then checks a schema cannot express).
-    const optionsSchema = strategy.optionsSchema;
-    if (optionsSchema !== undefined) problems.add(name, ...schemaIssues(optionsSchema, clientOptions));
-    problems.add(name, ...(strategy.validateOptions?.(clientOptions) ?? []));
-    if (schemaProblems.some((issue) => ['baseUrl', 'tokenUrl', 'issuer'].includes(issue.field))) continue;
-    const tokenUrl = issuer === undefined ? tokenUrlOf(clientOptions, strategy) : undefined;
-    if (typeof tokenUrl === 'object') problems.add(name, tokenUrl);
-    if (issuer !== undefined && clientOptions.tokenUrl !== undefined) {
-      const problem = 'and "tokenUrl" are both set: with an issuer the token endpoint comes from its metadata';
-      problems.add(name, { field: 'issuer', problem });
-    }
-    if (problems.issues.length > 0) continue; // nothing below is worth building for a module that will not boot
+/** The module-wide defaults every client inherits (the options were validated at boot). */
+export function modulePolicyOf(options: OAuthModuleOptions): TokenPolicy {
+  return mergePolicy(DEFAULT_POLICY, options);
+}
 
+/**
+ * One client, validated exactly as at boot and resolved against the module-wide defaults (for a
+ * client added at runtime). Every invalid option is reported at once, in one `OAuthConfigError`
+ * naming the client and the key; boot warnings are logged as at boot.
+ */
+export async function resolveClient(
+  name: string,
+  clientOptions: OAuthClientOptions,
+  modulePolicy: TokenPolicy,
+  resolveStrategy: ResolveStrategy,
+  logger: LoggerService,
+): Promise<ResolvedClient> {
+  const client = await checkClient(name, clientOptions, modulePolicy, resolveStrategy);
+  const problems = new IssueList();
+  problems.add(name, ...client.issues);
+  problems.addIssues(client.strategyIssues);
+  problems.throwIfAny();
+  return client.build!(logger);
+}
+
+/** A client's problems, and (when it has none) what builds it. */
+interface CheckedClient {
+  issues: ConfigIssue[];
+  /** Problems a strategy resolver reported, already naming the client. */
+  strategyIssues: readonly OAuthConfigIssue[];
+  build?: (logger: LoggerService) => ResolvedClient;
+}
+
+async function checkClient(
+  name: string,
+  clientOptions: OAuthClientOptions,
+  modulePolicy: TokenPolicy,
+  resolveStrategy: ResolveStrategy,
+): Promise<CheckedClient> {
+  if (typeof clientOptions !== 'object' || clientOptions === null) {
+    return { issues: [{ field: 'clients', problem: 'must be an object' }], strategyIssues: [] };
+  }
+  // ClientSchema extends PolicySchema: the per-client overrides are checked with it.
+  const schemaProblems = [...schemaIssues(ClientSchema, clientOptions), ...nestedIssues(clientOptions)];
+  const issues = [...schemaProblems];
+
+  let strategy: TokenStrategy;
+  try {
+    strategy = await resolveStrategy(name, clientOptions.strategy);
+  } catch (error) {
+    if (!(error instanceof OAuthConfigError)) throw error;
+    issues.push(...secretIssues(clientOptions, true));
+    return { issues, strategyIssues: error.issues };
+  }
+  const policy = mergePolicy(modulePolicy, clientOptions);
+  const issuer = issuerOf(clientOptions);
+  // How the client authenticates decides whether it needs a secret; keys are read here, once.
+  const clientAuth = resolveClientAuth(clientOptions, strategy.authMethods, { tls: policy.transport.tls, issuer });
+  issues.push(...clientAuth.issues, ...secretIssues(clientOptions, clientAuth.auth.secretRequired));
+  // DPoP: the key is read (or made) here, once; its thumbprint joins the cache key.
+  const dpop = clientOptions.dpop === undefined ? undefined : dpopKey(clientOptions.dpop);
+  if (dpop !== undefined && 'problem' in dpop) issues.push(dpop);
+  // The strategy declares what it validates (a schema, then checks a schema cannot express).
+  const optionsSchema = strategy.optionsSchema;
+  if (optionsSchema !== undefined) issues.push(...schemaIssues(optionsSchema, clientOptions));
+  issues.push(...(strategy.validateOptions?.(clientOptions) ?? []));
+  if (schemaProblems.some((issue) => ['baseUrl', 'tokenUrl', 'issuer'].includes(issue.field))) {
+    return { issues, strategyIssues: [] };
+  }
+  const tokenUrl = issuer === undefined ? tokenUrlOf(clientOptions, strategy) : undefined;
+  if (typeof tokenUrl === 'object') issues.push(tokenUrl);
+  if (issuer !== undefined && clientOptions.tokenUrl !== undefined) {
+    const problem = 'and "tokenUrl" are both set: with an issuer the token endpoint comes from its metadata';
+    issues.push({ field: 'issuer', problem });
+  }
+  if (issues.length > 0) return { issues, strategyIssues: [] };
+
+  const build = (logger: LoggerService): ResolvedClient => {
     const warnings = [...bootWarnings(name, clientOptions, strategy), ...clientAuth.warnings.map((w) => said(name, w))];
     for (const warning of warnings) logger.warn(warning);
-    resolved.push({
+    return {
       name,
       options: clientOptions,
       strategy,
       tokenUrl: tokenUrl as string | undefined,
       ...(issuer === undefined ? {} : { issuer: new IssuerEndpoint(issuer, hasClientCertificate(policy.transport)) }),
       auth: clientAuth.auth,
+      ...(dpop === undefined || 'problem' in dpop ? {} : { dpop }),
       attachTo: clientOptions.attachTo ?? (clientOptions.baseUrl === undefined ? [] : [clientOptions.baseUrl]),
       scope: normalizeScope(clientOptions.scope),
       policy,
       credentials: { clientId: clientOptions.clientId, clientSecret: clientOptions.clientSecret ?? '' },
-    });
-  }
-  problems.throwIfAny();
-  return resolved;
+    };
+  };
+  return { issues, strategyIssues: [], build };
 }
 
 /** RFC 8705's mTLS endpoint aliases are for a client that presents a certificate, not one with only a CA. */

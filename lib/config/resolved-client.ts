@@ -1,6 +1,12 @@
 import type { ClientAuth } from '../client-auth/client-auth.js';
+import type { DpopKey } from '../dpop/dpop-key.js';
 import type { IssuerEndpoint } from '../client-auth/issuer-endpoint.js';
-import type { OAuthClientOptions, RetryOptions, TokenTlsOptions } from '../interfaces/client-options.interface.js';
+import type {
+  ClientSecret,
+  OAuthClientOptions,
+  RetryOptions,
+  TokenTlsOptions,
+} from '../interfaces/client-options.interface.js';
 import type { TokenStrategy } from '../strategies/token-strategy.interface.js';
 
 export interface TokenPolicy {
@@ -29,13 +35,18 @@ export interface ResolvedClient {
   readonly issuer?: IssuerEndpoint;
   /** How the client authenticates (a secret, an assertion, its certificate). */
   readonly auth: ClientAuth;
+  /** The client's DPoP key, when it uses DPoP (`dpop` option). */
+  readonly dpop?: DpopKey;
   /** URL prefixes (as configured, validated) whose requests get this client's token. */
   readonly attachTo: readonly string[];
   /** Configured scopes, split and de-duplicated. */
   readonly scope: readonly string[];
   readonly policy: TokenPolicy;
-  /** Replaced by `TokenService.setCredentials` (rotation). The secret is `''` for a client with none. */
-  credentials: { readonly clientId: string; readonly clientSecret: string };
+  /**
+   * Replaced by `TokenService.setCredentials` (rotation). The secret is `''` for a client with none,
+   * or a provider called for each token request.
+   */
+  credentials: { readonly clientId: string; readonly clientSecret: ClientSecret };
 }
 
 export const DEFAULT_POLICY: TokenPolicy = {

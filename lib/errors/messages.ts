@@ -7,7 +7,13 @@ export const configMessages = {
   invalidOption: (client: string | undefined, field: string, problem: string) =>
     `${quote(client)}: option "${field}" ${problem}.`,
   unknownClient: (client: string) =>
-    `Unknown OAuth client "${client}": it is not among the clients given to OAuthModule.forRoot().`,
+    `Unknown OAuth client "${client}": it is not among the clients given to OAuthModule.forRoot() ` +
+    'or added with OAuthClients.add().',
+  clientExists: (client: string) =>
+    `OAuth client "${client}" already exists: remove it first, or add it with { replace: true }.`,
+  clientRemoved: (client: string) =>
+    `OAuth client "${client}" was removed while its token was being fetched; the token was dropped.`,
+  invalidClientName: () => 'OAuthClients.add(): the client name must be a non-empty string.',
   unknownStrategy: (client: string, builtIns: readonly string[]) =>
     `${quote(client)}: option "strategy" must be one of ${builtIns.join(', ')} or a strategy class.`,
   unresolvableStrategy: (client: string, className: string, reason: string) =>

@@ -4,7 +4,8 @@ import { parseRequestUrl } from './attach-to.matcher.js';
 import type { BearerParticipant } from './bearer-participant.js';
 import { chooseClient, NO_URL_TARGET, readSelection, retriesAfter401, tokenMayFollow } from './bearer-policy.js';
 import type { OAuthRequestOptions } from './oauth-request.options.js';
-import { RequestTargets, type ChosenClient } from './request-targets.js';
+import { fullPath, RequestTargets, type ChosenClient } from './request-targets.js';
+import { apiWantsNonce } from '../dpop/dpop-challenge.js';
 
 /** What the request interceptor attached, kept beside the config object (never inside it). */
 interface Attachment {
@@ -12,7 +13,11 @@ interface Attachment {
   client: string;
   scope: string | string[] | undefined;
   accessToken: string;
+  /** The token as attached: a DPoP-bound one gets a proof per hop. */
+  token: AccessToken;
   retryOn401: boolean | undefined;
+  /** Set when this is the one resend after a DPoP nonce demand: a second demand is the caller's answer. */
+  nonceRetried: boolean;
   /** Set when a redirect hop dropped the token: a 401 after that is not an answer to our token. */
   stripped: boolean;
 }
@@ -98,10 +103,14 @@ class AxiosBearerHook {
       client,
       scope: selection.scope,
       accessToken: token.accessToken,
+      token,
       retryOn401: selection.retryOn401,
+      nonceRetried: (selection as InternalSelection).dpopNonceRetried === true,
       stripped: false,
     };
-    config.headers.set('Authorization', `Bearer ${token.accessToken}`);
+    config.headers.set('Authorization', participant.authorization(client, token));
+    const proof = participant.dpopProof(client, token, config.method ?? 'get', fullPath(config));
+    if (proof !== undefined) config.headers.set('DPoP', proof);
     config.beforeRedirect = guardRedirects(this.participants, origin, attachment, config.beforeRedirect);
     this.attachments.set(config, attachment);
     return config;
@@ -109,16 +118,26 @@ class AxiosBearerHook {
 
   /** A 401 the caller's `validateStatus` accepts is still an answer to our token. */
   private onResponse(response: AxiosResponse): AxiosResponse | Promise<AxiosResponse> {
+    this.sawDpopAnswer(response);
     if (response.status !== 401) return response;
-    return this.after401(response.config, () => response);
+    return this.after401(response, () => response);
   }
 
   private onResponseError(error: unknown): Promise<AxiosResponse> {
-    const config = (error as AxiosError | undefined)?.config;
-    if (config === undefined || (error as AxiosError).response?.status !== 401) return Promise.reject(error);
-    return this.after401(config, () => {
+    const response = (error as AxiosError | undefined)?.response;
+    if (response !== undefined) this.sawDpopAnswer(response);
+    if (response?.status !== 401) return Promise.reject(error);
+    return this.after401(response, () => {
       throw error;
     });
+  }
+
+  /** An answer to a DPoP call may carry the server's next nonce. */
+  private sawDpopAnswer(response: AxiosResponse): void {
+    const attachment = this.attachments.get(response.config);
+    if (attachment === undefined || !response.config.headers.has('DPoP')) return;
+    const url = response.request?.res?.responseUrl ?? fullPath(response.config);
+    attachment.participant.dpopNonce(attachment.client, url, headerOf(response, 'dpop-nonce'));
   }
 
   /**
@@ -126,9 +145,13 @@ class AxiosBearerHook {
    * (compare-and-invalidate) and, where the rules allow, send the call once more. Otherwise the
    * caller gets what it would have got (`unchanged`).
    */
-  private async after401(config: InternalAxiosRequestConfig, unchanged: () => AxiosResponse): Promise<AxiosResponse> {
+  private async after401(response: AxiosResponse, unchanged: () => AxiosResponse): Promise<AxiosResponse> {
+    const config = response.config;
     const attachment = this.attachments.get(config);
     if (attachment === undefined || attachment.stripped) return unchanged();
+    if (config.headers.has('DPoP') && apiWantsNonce(401, headerOf(response, 'www-authenticate'))) {
+      return this.afterNonceDemand(config, attachment, unchanged);
+    }
     const retry = retriesAfter401(config.method, attachment.retryOn401, !isStream(config.data));
     try {
       await attachment.participant.rejected(attachment.client, attachment.scope, attachment.accessToken, retry);
@@ -145,7 +168,45 @@ class AxiosBearerHook {
     };
     return this.axios.request(again);
   }
+
+  /**
+   * RFC 9449 §9: the API wants a nonce. The request was refused before it was processed, so it is
+   * sent once more (any method) with a proof carrying the nonce; the token is kept. A second
+   * demand, or a body that cannot be sent again, is the caller's answer.
+   */
+  private afterNonceDemand(
+    config: InternalAxiosRequestConfig,
+    attachment: Attachment,
+    unchanged: () => AxiosResponse,
+  ): Promise<AxiosResponse> | AxiosResponse {
+    if (attachment.nonceRetried || isStream(config.data)) return unchanged();
+    attachment.participant.nonceRetried(attachment.client);
+    config.headers.delete('Authorization');
+    config.headers.delete('DPoP');
+    const oauth: InternalSelection = {
+      client: attachment.client,
+      scope: attachment.scope,
+      ...(attachment.retryOn401 === undefined ? {} : { retryOn401: attachment.retryOn401 }),
+      dpopNonceRetried: true,
+    };
+    return this.axios.request({ ...config, oauth });
+  }
 }
+
+/** Sets a header in a plain record, replacing it in whatever case it was written. */
+function setHeader(headers: Record<string, unknown>, lowerName: string, value: string): void {
+  for (const name of Object.keys(headers)) if (name.toLowerCase() === lowerName) delete headers[name];
+  headers[lowerName] = value;
+}
+
+/** A response header as one string (axios may give an array). */
+function headerOf(response: AxiosResponse, name: string): string | undefined {
+  const value: unknown = response.headers?.[name];
+  return Array.isArray(value) ? value.join(', ') : typeof value === 'string' ? value : undefined;
+}
+
+/** The `oauth` option as the hook passes it to its own resend after a nonce demand. */
+type InternalSelection = OAuthRequestOptions & { readonly dpopNonceRetried?: true };
 
 /** A request body that was a stream has been consumed: it cannot be sent again. */
 function isStream(data: unknown): boolean {
@@ -168,12 +229,20 @@ function guardRedirects(
   return (options, responseDetails, requestDetails) => {
     previous?.(options, responseDetails, requestDetails);
     const next = typeof options.href === 'string' ? parseRequestUrl(options.href) : undefined;
-    if (tokenMayFollow(participants, origin, next)) return;
+    const headers = options.headers as Record<string, unknown> | undefined;
+    if (tokenMayFollow(participants, origin, next)) {
+      // A DPoP proof names its request: every hop gets its own.
+      const { participant, client, token } = attachment;
+      const proof = participant.dpopProof(client, token, String(options.method ?? 'GET'), next!.href);
+      if (proof !== undefined && headers !== undefined) setHeader(headers, 'dpop', proof);
+      return;
+    }
     // follow-redirects may have dropped the header itself (another host): the hop goes without it either way.
     attachment.stripped = true;
-    const headers = options.headers as Record<string, unknown> | undefined;
     if (headers === undefined) return;
-    for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
+    for (const name of Object.keys(headers)) {
+      if (name.toLowerCase() === 'authorization' || name.toLowerCase() === 'dpop') delete headers[name];
+    }
   };
 }
 

@@ -13,6 +13,14 @@ export interface BearerParticipant {
   /** The cached token when it may be served now, without I/O; `undefined` sends the caller to `getToken`. */
   cachedToken(client: string, scope: string | string[] | undefined): AccessToken | undefined;
   getToken(client: string, scope: string | string[] | undefined): Promise<AccessToken>;
+  /** `Bearer <token>`, or `DPoP <token>` for a DPoP client's DPoP-bound token. */
+  authorization(client: string, token: AccessToken): string;
+  /** A fresh DPoP proof for this request (and redirect hop) when the token is DPoP-bound, else `undefined`. */
+  dpopProof(client: string, token: AccessToken, method: string, url: string): string | undefined;
+  /** Keeps the `DPoP-Nonce` of an answer to a DPoP call, for the next proof to that origin. */
+  dpopNonce(client: string, url: string, nonce: string | null | undefined): void;
+  /** Reports a call sent once more after a DPoP nonce demand (the token is kept). */
+  nonceRetried(client: string): void;
   /** Compare-and-invalidate after a 401: drops `accessToken` only if it is still the cached one. */
   rejected(
     client: string,

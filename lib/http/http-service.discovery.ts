@@ -12,11 +12,21 @@ export function discoverHttpAxiosInstances(discovery: DiscoveryService): Set<Axi
   const found = new Set<AxiosInstance>();
   for (const wrapper of discovery.getProviders()) {
     if (wrapper.isTransient || !wrapper.isDependencyTreeStatic()) continue;
-    const axios = axiosRefOf(wrapper.instance);
+    const axios =
+      axiosRefOf(wrapper.instance) ??
+      (wrapper.token === AXIOS_INSTANCE_TOKEN && isAxiosInstance(wrapper.instance) ? wrapper.instance : undefined);
     if (axios !== undefined) found.add(axios);
   }
   return found;
 }
+
+/**
+ * The token under which `HttpModule` provides the axios instance its `HttpService` wraps. Plain
+ * `HttpModule` and `HttpModule.register()` provide it as a value, there before any provider is
+ * created: found by it, their axios is joined before a provider's `onModuleInit` can call it, even
+ * when that provider's `HttpService` is created after OAuthModule's interceptor.
+ */
+const AXIOS_INSTANCE_TOKEN = 'AXIOS_INSTANCE_TOKEN';
 
 function axiosRefOf(instance: unknown): AxiosInstance | undefined {
   if (typeof instance !== 'object' || instance === null || !('axiosRef' in instance)) return undefined;

@@ -4,6 +4,7 @@ import type { BearerParticipant } from './bearer-participant.js';
 import { chooseClient, readSelection, retriesAfter401, tokenMayFollow } from './bearer-policy.js';
 import { TokenService } from '../token.service.js';
 import type { OAuthRequestOption, OAuthRequestOptions } from './oauth-request.options.js';
+import { apiWantsNonce } from '../dpop/dpop-challenge.js';
 import { findHeader, headerRecord, withoutHeaders, type HeaderRecord } from './fetch-headers.js';
 import { RequestTargets, type ChosenClient } from './request-targets.js';
 
@@ -28,6 +29,13 @@ interface Hop {
 
 /** Headers that describe a body: dropped with it when a redirect turns the call into a GET. */
 const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
+
+/** The final answer of a call, whether its last hop carried the token, and whether with a DPoP proof. */
+interface Followed {
+  response: Response;
+  carried: boolean;
+  proved: boolean;
+}
 
 /** A call that carries a token, with what the rules need to judge its answer. */
 interface Carrying {
@@ -84,8 +92,17 @@ export class OAuthFetch {
       if (this.targets.ofUrl(url).excluded) return fetch(input, rest);
     }
     const call: Carrying = { chosen, selection, origin: target.origin, token };
-    const { response, carried } = await this.follow(options, hop(), call);
+    let { response, carried, proved } = await this.follow(options, hop(), call);
     if (response.status !== 401 || !carried) return response;
+    // RFC 9449 §9: a nonce demand, not a refusal of the token: sent once more with the nonce.
+    if (proved && isReplayable(body) && apiWantsNonce(401, response.headers.get('www-authenticate'))) {
+      chosen.participant.nonceRetried(chosen.client);
+      await response.body?.cancel();
+      ({ response, carried } = await this.follow(options, hop(), call));
+      if (response.status !== 401 || !carried || apiWantsNonce(401, response.headers.get('www-authenticate'))) {
+        return response;
+      }
+    }
 
     // Only a 401 to a hop that carried our token says the token was refused.
     const retry = retriesAfter401(method, selection.retryOn401, isReplayable(body));
@@ -105,22 +122,27 @@ export class OAuthFetch {
   }
 
   /** Sends the call with the token and follows its redirects as fetch would, dropping the token where it may not go. */
-  private async follow(init: RequestInit, hop: Hop, call: Carrying): Promise<{ response: Response; carried: boolean }> {
+  private async follow(init: RequestInit, hop: Hop, call: Carrying): Promise<Followed> {
     const followsRedirects = (init.redirect ?? 'follow') === 'follow';
-    let headers: HeaderRecord = { ...hop.headers, authorization: `Bearer ${call.token.accessToken}` };
+    const { participant, client } = call.chosen;
+    let headers: HeaderRecord = { ...hop.headers, authorization: participant.authorization(client, call.token) };
     let carried = true;
     for (let redirects = 0; ; redirects++) {
+      // A DPoP proof names its request: every hop that carries the token gets its own.
+      const proof = carried ? participant.dpopProof(client, call.token, hop.method, hop.url) : undefined;
       const response = await fetch(hop.url, {
         ...init,
         method: hop.method,
-        headers,
+        headers: proof === undefined ? headers : { ...headers, dpop: proof },
         body: hop.body,
         redirect: followsRedirects ? 'manual' : init.redirect,
       });
+      const proved = proof !== undefined;
+      if (proved) participant.dpopNonce(client, hop.url, response.headers.get('dpop-nonce'));
       // Most answers are no redirect: the status decides before any header is read.
-      if (!followsRedirects || !REDIRECT_STATUSES.has(response.status)) return { response, carried };
+      if (!followsRedirects || !REDIRECT_STATUSES.has(response.status)) return { response, carried, proved };
       const location = response.headers.get('location');
-      if (location === null) return { response, carried };
+      if (location === null) return { response, carried, proved };
       if (redirects >= MAX_REDIRECTS) throw new TypeError('fetch failed: too many redirects');
       await response.body?.cancel();
       const next = new URL(location, hop.url);

@@ -8,9 +8,12 @@ import { joinAxiosInstance, leaveAxiosInstance } from './axios-bearer.hook.js';
 import { discoverHttpAxiosInstances } from './http-service.discovery.js';
 
 /**
- * Puts `Authorization: Bearer …` on the app's outgoing `HttpService` calls. On module init it finds
- * every `HttpService` of the app and joins each axios instance's interceptor exactly once; on
- * module destroy it leaves them (the last participant ejects the interceptors).
+ * Puts `Authorization: Bearer …` on the app's outgoing `HttpService` calls. It joins each axios
+ * instance's interceptor exactly once: when Nest creates it, for the axios instances that exist by
+ * then (plain `HttpModule` and `HttpModule.register`, whose axios is made when the module is
+ * declared), so that calls made in any provider's `onModuleInit`, whichever runs first, carry their
+ * token; and again on module init, for those made later (`registerAsync`). On module destroy it
+ * leaves them (the last participant ejects the interceptors).
  */
 @Injectable()
 export class OAuthHttpInterceptor implements OnModuleInit, OnModuleDestroy {
@@ -20,19 +23,26 @@ export class OAuthHttpInterceptor implements OnModuleInit, OnModuleDestroy {
     private readonly tokens: TokenService,
     private readonly discovery: DiscoveryService,
     @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
-  ) {}
+  ) {
+    // Before any onModuleInit of the app runs (Nest creates every provider first).
+    this.join();
+  }
 
   onModuleInit(): void {
     const participant = this.tokens.participant;
     for (const conflict of participant.conflicts) {
       this.logger.warn(logMessages.sharedPrefix(conflict.clients, `${conflict.origin}${conflict.path}`), LOG_CONTEXT);
     }
+    this.join();
+    this.logger.debug?.(logMessages.axiosJoined(this.joined.size), LOG_CONTEXT);
+  }
+
+  private join(): void {
     for (const axios of discoverHttpAxiosInstances(this.discovery)) {
       if (this.joined.has(axios)) continue;
-      joinAxiosInstance(axios, participant);
+      joinAxiosInstance(axios, this.tokens.participant);
       this.joined.add(axios);
     }
-    this.logger.debug?.(logMessages.axiosJoined(this.joined.size), LOG_CONTEXT);
   }
 
   onModuleDestroy(): void {

@@ -1,5 +1,5 @@
 import type { InternalAxiosRequestConfig } from 'axios';
-import { discoveredEndpoints } from '../common/discovered-endpoints.js';
+import { attachRules } from '../common/attach-rules.js';
 import { parseRequestUrl } from './attach-to.matcher.js';
 import type { BearerParticipant } from './bearer-participant.js';
 
@@ -35,8 +35,11 @@ const MAX_TARGETS = 1024;
  */
 export class RequestTargets {
   private readonly memo = new Map<string, RequestTarget>();
-  /** A discovered token endpoint makes a remembered URL excluded: the memo starts over when one is learnt. */
-  private endpoints = discoveredEndpoints.generation;
+  /**
+   * A client added or removed at runtime, or a discovered token endpoint, changes what a remembered
+   * URL decides: the memo starts over when the rules' generation moves.
+   */
+  private generation = attachRules.generation;
 
   constructor(private readonly participants: readonly BearerParticipant[]) {}
 
@@ -47,8 +50,8 @@ export class RequestTargets {
 
   /** The target of an absolute URL (a relative one matches nothing). */
   ofUrl(path: string): RequestTarget {
-    if (this.endpoints !== discoveredEndpoints.generation) {
-      this.endpoints = discoveredEndpoints.generation;
+    if (this.generation !== attachRules.generation) {
+      this.generation = attachRules.generation;
       this.memo.clear();
     }
     let target = this.memo.get(path);
@@ -88,7 +91,7 @@ export class RequestTargets {
  * merges them again, ~15 µs a call) is not needed. The query string stays in (it is part of the
  * memo key, which is cheaper than cutting it off), but does not change the target.
  */
-function fullPath(config: InternalAxiosRequestConfig): string {
+export function fullPath(config: InternalAxiosRequestConfig): string {
   const { baseURL, url = '' } = config;
   if (!baseURL || (config.allowAbsoluteUrls !== false && ABSOLUTE_URL.test(url))) return url;
   // axios's own joining rule (combineURLs drops at most two slashes), not ours: the URL must be axios's.

@@ -1,8 +1,19 @@
 import type { Type } from '@nestjs/common';
 import type { BUILT_IN_STRATEGIES, BuiltInStrategyName } from '../strategies/built-in-strategies.js';
 import type { TokenStrategy } from '../strategies/token-strategy.interface.js';
+import type { DpopOption } from '../dpop/dpop.options.js';
 
 export type { BuiltInStrategyName };
+
+/**
+ * A credential kept elsewhere (a secret manager, a vault, a file): called for each token request,
+ * its value never kept by the library beyond that request. A provider that throws or does not
+ * settle within the client's `timeoutMs` fails the token request (`TokenRequestError`).
+ */
+export type CredentialProvider<T> = () => T | Promise<T>;
+
+/** A client secret: the value, or a provider called for each token request. */
+export type ClientSecret = string | CredentialProvider<string>;
 
 /** How a Basic header encodes id and secret: RFC 6749 §2.3.1 form-encodes them first, `raw` does not. */
 export type BasicEncoding = 'rfc6749' | 'raw';
@@ -57,13 +68,19 @@ export interface BaseClientOptions extends TokenPolicyOptions {
   tokenUrl?: string;
   clientId: string;
   /**
-   * The shared secret. Every dialect needs one, except `oauth2` with `authMethod` `private_key_jwt`,
-   * `tls_client_auth` or `self_signed_tls_client_auth` (and a custom strategy declaring those).
+   * The shared secret, or a function that reads it from a secret manager. Every dialect needs one,
+   * except `oauth2` with `authMethod` `private_key_jwt`, `tls_client_auth` or
+   * `self_signed_tls_client_auth` (and a custom strategy declaring those).
    */
-  clientSecret?: string;
+  clientSecret?: ClientSecret;
   scope?: string | string[];
   /** URL prefixes whose requests get this client's token. Default `[baseUrl]` when `baseUrl` is set. */
   attachTo?: string[];
+  /**
+   * Sender-constrained tokens (RFC 9449): a proof signed with this key on the token request and on
+   * every call that carries a `DPoP` token. `true` makes an ES256 key at boot (in memory only).
+   */
+  dpop?: DpopOption;
 }
 
 /** A user strategy: a class resolved through Nest's DI, with whatever extra options it reads. */

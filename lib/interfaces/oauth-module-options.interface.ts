@@ -13,6 +13,11 @@ export interface OAuthModuleOptions extends TokenPolicyOptions {
   /** Time source (epoch ms), for tests. Default: `Date.now`. */
   clock?: OAuthClock;
   /**
+   * Tokens kept in this process (one per client and scope): past it, the least recently used is
+   * dropped, never one whose request is in flight. Default 10 000.
+   */
+  maxCachedTokens?: number;
+  /**
    * OpenTelemetry metrics and spans through `@opentelemetry/api`, when the app has it (an optional
    * peer; register the SDK before the app boots). `false` records nothing. Default true.
    */

@@ -1,12 +1,31 @@
 import type { LoggerService } from '@nestjs/common';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
 import type { OAuthClock } from '../interfaces/clock.interface.js';
+import type { OAuthErrorCode } from '../errors/oauth-error-code.js';
 
 /** A token with the time it was obtained, so every replica computes the same refresh point. */
 export interface StoredToken {
   token: AccessToken;
   /** Epoch ms (module clock) when the token was received. */
   obtainedAt: number;
+}
+
+/**
+ * A failure of one cache key that one replica saw and shares, so that the others fail fast with
+ * the same `code` instead of each sending its own token request. Never holds a secret or a token.
+ */
+export interface SharedFailure {
+  /**
+   * `'cooldown'`: the provider sent a retry hint, held for it; `'invalid_client'`: held 10 s, or
+   * until `setCredentials` on any replica.
+   */
+  kind: 'cooldown' | 'invalid_client';
+  code: OAuthErrorCode;
+  status?: number;
+  providerCode?: string;
+  description?: string;
+  /** Epoch ms (module clock) until which callers fail fast on it. */
+  until: number;
 }
 
 /** What the module hands a store when the app starts. */
@@ -48,6 +67,16 @@ export interface TokenStore {
    * holder's result. Stores without it let each process fetch on its own.
    */
   fetchExclusive?(key: string, fetch: () => Promise<StoredToken>): Promise<StoredToken>;
+  /**
+   * `setCredentials` replaced the client's credentials on this replica: drop its entries, here and
+   * on every replica (one cut off from the store now: once it is back), and clear its shared
+   * `invalid_client` failures. Without it, only this process forgets the client's tokens.
+   */
+  credentialsReplaced?(client: string): Promise<void>;
+  /** The failure another replica shared for `key`, while it lasts (see `SharedFailure`). */
+  getFailure?(key: string): Promise<SharedFailure | undefined>;
+  /** Shares a failure of `key` with the other replicas until `failure.until`. */
+  setFailure?(key: string, failure: SharedFailure): Promise<void>;
   close?(): Promise<void>;
 }
 

@@ -1,5 +1,5 @@
 import { asRecord, asString } from '../common/values.js';
-import type { BaseClientOptions, BasicEncoding } from '../interfaces/client-options.interface.js';
+import type { BaseClientOptions, BasicEncoding, ClientSecret } from '../interfaces/client-options.interface.js';
 import { basicAuthorization, readRfc6749Error, readSnakeOrCamelToken } from './custom-strategy-helpers.js';
 import { BasicEncodingSchema, rawBasicIssues } from './dialect-helpers.js';
 import { describe } from './provider-error-fields.js';
@@ -15,7 +15,7 @@ import type {
 
 export interface AlternativePaymentsClientOptions extends BaseClientOptions {
   strategy: 'alternative-payments';
-  clientSecret: string;
+  clientSecret: ClientSecret;
   basicEncoding?: BasicEncoding;
 }
 

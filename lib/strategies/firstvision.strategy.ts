@@ -1,6 +1,6 @@
 import { IsIn, IsOptional } from 'class-validator';
 import { asRecord, asString } from '../common/values.js';
-import type { BaseClientOptions, BasicEncoding } from '../interfaces/client-options.interface.js';
+import type { BaseClientOptions, BasicEncoding, ClientSecret } from '../interfaces/client-options.interface.js';
 import { basicAuthorization, readRfc6749Error, readSnakeOrCamelToken } from './custom-strategy-helpers.js';
 import { BasicEncodingSchema, jsonPost, rawBasicIssues } from './dialect-helpers.js';
 import type {
@@ -15,7 +15,7 @@ import type {
 
 export interface FirstVisionClientOptions extends BaseClientOptions {
   strategy: 'firstvision';
-  clientSecret: string;
+  clientSecret: ClientSecret;
   variant?: 'basic-query' | 'json-body';
   basicEncoding?: BasicEncoding;
 }

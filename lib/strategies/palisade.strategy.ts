@@ -1,5 +1,5 @@
 import { asRecord, asString } from '../common/values.js';
-import type { BaseClientOptions } from '../interfaces/client-options.interface.js';
+import type { BaseClientOptions, ClientSecret } from '../interfaces/client-options.interface.js';
 import { readRfc6749Error, readSnakeOrCamelToken } from './custom-strategy-helpers.js';
 import { jsonPost } from './dialect-helpers.js';
 import { describe } from './provider-error-fields.js';
@@ -14,7 +14,7 @@ import type {
 
 export interface PalisadeClientOptions extends BaseClientOptions {
   strategy: 'palisade';
-  clientSecret: string;
+  clientSecret: ClientSecret;
 }
 
 /** The reason a `google.rpc.ErrorInfo` detail gives, if any. */

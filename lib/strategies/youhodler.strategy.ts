@@ -1,6 +1,6 @@
 import { asRecord, asString } from '../common/values.js';
 import type { OAuthErrorCode } from '../errors/oauth-error-code.js';
-import type { BaseClientOptions } from '../interfaces/client-options.interface.js';
+import type { BaseClientOptions, ClientSecret } from '../interfaces/client-options.interface.js';
 import { readRfc6749Error, readSnakeOrCamelToken } from './custom-strategy-helpers.js';
 import { jsonPost } from './dialect-helpers.js';
 import { asMilliseconds, describe, rfcCodeOf } from './provider-error-fields.js';
@@ -15,7 +15,7 @@ import type {
 
 export interface YouHodlerClientOptions extends BaseClientOptions {
   strategy: 'youhodler';
-  clientSecret: string;
+  clientSecret: ClientSecret;
 }
 
 /** YouHodler codes that are also library codes; the rest stay provider codes only. */

@@ -16,6 +16,8 @@ export interface CacheKey {
 }
 
 const MAX_MEMO_PER_CLIENT = 1024;
+/** Stands for the secret of a client whose `clientSecret` is a provider (with its client id beside it). */
+const SECRET_FROM_PROVIDER = 'secret-provider';
 
 export function clientKeyPrefix(client: string): string {
   return `${encodeURIComponent(client)}:`;
@@ -26,7 +28,8 @@ export function clientKeyPrefix(client: string): string {
  * costs two map lookups and no hashing.
  */
 export class CacheKeyFactory {
-  private readonly memo = new Map<ResolvedClient, Map<string, CacheKey>>();
+  /** Weak: a client removed or replaced at runtime takes its keys with it. */
+  private readonly memo = new WeakMap<ResolvedClient, Map<string, CacheKey>>();
 
   constructor(private readonly counters = new LookupCounters()) {}
 
@@ -47,13 +50,17 @@ export class CacheKeyFactory {
 
   private build(client: ResolvedClient, scope: readonly string[]): CacheKey {
     const { credentials } = client;
-    const secretHash = digest(credentials.clientSecret);
+    // A provider's value may change with each request: the key names the provider, never a value.
+    const secretHash =
+      typeof credentials.clientSecret === 'function' ? SECRET_FROM_PROVIDER : digest(credentials.clientSecret);
     const parts: unknown[] = [
       client.tokenUrl ?? client.issuer?.issuer,
       credentials.clientId,
       secretHash,
       scope,
       client.strategy.cacheKeyParams?.(client.options) ?? null,
+      // A DPoP token is bound to its key: replicas share it only when they share the key.
+      client.dpop?.thumbprint ?? null,
     ];
     // A key's JWK thumbprint or a certificate's hash, never the key: added only when there is one,
     // so the keys of secret-based clients stay what they were.

@@ -1,14 +1,25 @@
 import { Inject, Injectable, type LoggerService } from '@nestjs/common';
 import type { LibraryClock } from '../common/system-clock.js';
 import { digest, fingerprint } from '../common/fingerprint.js';
-import type { TokenRequestError } from '../errors/token-request.error.js';
+import { TokenRequestError } from '../errors/token-request.error.js';
 import { LOG_CONTEXT, OAUTH_CLOCK, OAUTH_LOGGER } from '../oauth.constants.js';
 import { logMessages } from '../observability/log-messages.js';
 import { OAuthEvents } from '../observability/oauth-events.js';
-import { TokenStore, type StoreEvictEvent, type StoredToken } from '../stores/token-store.interface.js';
+import {
+  TokenStore,
+  type SharedFailure,
+  type StoreEvictEvent,
+  type StoredToken,
+} from '../stores/token-store.interface.js';
 import { toCacheEntry, type CacheEntry } from './cache-entry.js';
 import { clientKeyPrefix, type CacheKey } from './cache-key.js';
 import { RecentTokens } from './recent-tokens.js';
+import { LruMap } from './lru-map.js';
+import type { OAuthModuleOptions } from '../interfaces/oauth-module-options.interface.js';
+import { OAUTH_MODULE_OPTIONS } from '../oauth.module-definition.js';
+
+/** `maxCachedTokens` when the options set none. */
+export const DEFAULT_MAX_CACHED_TOKENS = 10_000;
 
 /** What the cache holds for one client, read by health checks and the time-to-expiry gauge. */
 export interface ClientHoldings {
@@ -28,9 +39,12 @@ export type LoadMode = 'miss' | 'refresh' | 'force';
  */
 @Injectable()
 export class TokenCache {
-  private readonly entries = new Map<string, CacheEntry>();
+  /** Bounded by `maxCachedTokens`: past it the least recently used token goes (never one being fetched). */
+  private readonly entries: LruMap<CacheEntry>;
   private readonly cooldowns = new Map<string, { until: number; error: TokenRequestError }>();
   private storeDown = false;
+  /** Set once the store reports its own availability: its calls' success then says nothing (it hides failures). */
+  private storeReports = false;
 
   constructor(
     @Inject(OAUTH_CLOCK) private readonly clock: LibraryClock,
@@ -38,14 +52,27 @@ export class TokenCache {
     @Inject(TokenStore) private readonly store: TokenStore | null,
     private readonly recent: RecentTokens,
     private readonly events: OAuthEvents,
-  ) {}
+    @Inject(OAUTH_MODULE_OPTIONS) options: OAuthModuleOptions,
+  ) {
+    this.entries = new LruMap(options.maxCachedTokens ?? DEFAULT_MAX_CACHED_TOKENS);
+  }
+
+  /** Keys eviction must skip: those with a request in flight (`TokenService` knows them). */
+  keepWhile(inFlight: (id: string) => boolean): void {
+    this.inFlight = inFlight;
+  }
+
+  private inFlight: (id: string) => boolean = () => false;
 
   async open(): Promise<void> {
     await this.store?.init?.({
       logger: this.logger,
       clock: this.clock,
       evict: (event) => this.evict(event),
-      availability: (available) => this.storeAvailability(available),
+      availability: (available) => {
+        this.storeReports = true;
+        this.storeAvailability(available);
+      },
     });
   }
 
@@ -64,7 +91,7 @@ export class TokenCache {
    */
   remember(key: CacheKey, stored: StoredToken): boolean {
     if (!isCacheable(stored) || key.credentials !== key.client.credentials) return false;
-    this.entries.set(key.id, toCacheEntry(stored, key.client.policy.skewMs));
+    this.entries.set(key.id, toCacheEntry(stored, key.client.policy.skewMs), this.inFlight);
     this.logger.debug?.(logMessages.cached(key.client.name, fingerprint(stored.token.accessToken)), LOG_CONTEXT);
     return true;
   }
@@ -88,14 +115,30 @@ export class TokenCache {
     await this.storeCall('write', () => this.store!.set(key.id, stored, ttlMs));
   }
 
-  /** The store's fleet-wide single flight when it has one, else `fetch` here. */
+  /**
+   * The store's fleet-wide single flight when it has one, else `fetch` here. Whoever gets to fetch
+   * first fails fast on a failure another replica shared for the key (no token request), and
+   * shares its own failure before the lock is released (see `SharedFailure`).
+   */
   fetchExclusive(key: CacheKey, fetch: () => Promise<StoredToken>): Promise<StoredToken> {
-    return this.store?.fetchExclusive ? this.store.fetchExclusive(key.id, fetch) : fetch();
+    const store = this.store;
+    if (store === null) return fetch();
+    const guarded = async (): Promise<StoredToken> => {
+      const shared = await this.sharedFailure(key);
+      if (shared !== undefined) throw shared;
+      try {
+        return await fetch();
+      } catch (error) {
+        await this.shareFailure(key, error);
+        throw error;
+      }
+    };
+    return store.fetchExclusive ? store.fetchExclusive(key.id, guarded) : guarded();
   }
 
   /** Drops one key's token; with `accessToken`, only while it is that very token (compare-and-invalidate). */
   async drop(key: CacheKey, accessToken?: string): Promise<void> {
-    const cached = this.entries.get(key.id);
+    const cached = this.entries.peek(key.id);
     if (accessToken === undefined || cached?.token.accessToken === accessToken) this.entries.delete(key.id);
     await this.storeCall('delete', () => this.store?.delete(key.id, accessToken));
   }
@@ -106,10 +149,28 @@ export class TokenCache {
     await this.storeCall('delete', () => this.store?.deleteClient(client));
   }
 
+  /**
+   * After `setCredentials`: drops the client's tokens here, and through the store on every replica,
+   * with the `invalid_client` failures shared for it.
+   */
+  async credentialsReplaced(client: string): Promise<void> {
+    this.forgetClient(client);
+    const store = this.store;
+    if (store?.credentialsReplaced !== undefined) {
+      await this.storeCall('delete', () => store.credentialsReplaced!(client));
+    }
+  }
+
   /** Drops a client's tokens in this process only (after a credential rotation). */
   forgetClient(client: string): void {
     const prefix = clientKeyPrefix(client);
     for (const id of this.entries.keys()) if (id.startsWith(prefix)) this.entries.delete(id);
+  }
+
+  /** Forgets a removed client's cooldowns (its tokens go with `dropClient`). */
+  forgetCooldowns(client: string): void {
+    const prefix = clientKeyPrefix(client);
+    for (const id of this.cooldowns.keys()) if (id.startsWith(prefix)) this.cooldowns.delete(id);
   }
 
   /** The error to repeat while a provider's retry hint lasts, or `undefined`. */
@@ -134,7 +195,7 @@ export class TokenCache {
   holdings(): Map<string, ClientHoldings> {
     const now = this.clock.now();
     const byClient = new Map<string, ClientHoldings>();
-    for (const [id, entry] of this.entries) {
+    for (const [id, entry] of this.entries.entries()) {
       const client = decodeURIComponent(id.slice(0, id.indexOf(':')));
       const held = byClient.get(client);
       const servable = now < entry.staleAt;
@@ -146,10 +207,41 @@ export class TokenCache {
     return byClient;
   }
 
+  /** The failure another replica shared for the key, as the error its callers get, while it lasts. */
+  private async sharedFailure(key: CacheKey): Promise<TokenRequestError | undefined> {
+    const store = this.store;
+    if (store?.getFailure === undefined) return undefined;
+    const failure = await this.storeCall('read', () => store.getFailure!(key.id));
+    const left = failure === undefined ? 0 : failure.until - this.clock.now();
+    if (failure === undefined || left <= 0) return undefined;
+    const { code, status, providerCode, description } = failure;
+    return new TokenRequestError({
+      client: key.client.name,
+      code,
+      status,
+      providerCode,
+      description,
+      retryAfterMs: failure.kind === 'cooldown' ? left : undefined,
+      attempts: 0,
+    });
+  }
+
+  /** A failure with a retry hint is shared for its window; an `invalid_client` for 10 s. */
+  private async shareFailure(key: CacheKey, error: unknown): Promise<void> {
+    const store = this.store;
+    if (store?.setFailure === undefined || !(error instanceof TokenRequestError)) return;
+    const { code, status, providerCode, description, retryAfterMs } = error;
+    const kind = retryAfterMs !== undefined ? 'cooldown' : code === 'invalid_client' ? 'invalid_client' : undefined;
+    if (kind === undefined) return;
+    const until = this.clock.now() + (retryAfterMs ?? SHARED_INVALID_CLIENT_MS);
+    const failure: SharedFailure = { kind, code, status, providerCode, description, until };
+    await this.storeCall('write', () => store.setFailure!(key.id, failure));
+  }
+
   /** Another replica invalidated: drop what this process holds (a 401's token only if still cached). */
   private evict(event: StoreEvictEvent): void {
     if (!('key' in event)) return this.forgetClient(event.client);
-    const cached = this.entries.get(event.key);
+    const cached = this.entries.peek(event.key);
     if (cached === undefined) return;
     const hash = event.accessTokenHash;
     if (hash === undefined || digest(cached.token.accessToken) === hash) this.entries.delete(event.key);
@@ -159,7 +251,7 @@ export class TokenCache {
   private async storeCall<T>(what: string, call: () => Promise<T> | undefined): Promise<T | undefined> {
     try {
       const result = await call();
-      this.storeAvailability(true);
+      if (!this.storeReports) this.storeAvailability(true);
       return result;
     } catch (error) {
       this.logger.warn(logMessages.storeCallFailed(what, error instanceof Error ? error.name : 'error'), LOG_CONTEXT);
@@ -175,6 +267,9 @@ export class TokenCache {
     this.events.emit({ type: available ? 'store_recovered' : 'store_unavailable', store: storeName(this.store) });
   }
 }
+
+/** How long an `invalid_client` seen by one replica turns the others' calls away (until `setCredentials`). */
+const SHARED_INVALID_CLIENT_MS = 10_000;
 
 /** `expires_in: 0` means use once: hand it to the waiting callers, keep it nowhere. */
 function isCacheable(stored: StoredToken): boolean {

@@ -20,8 +20,14 @@ import { computeExpiry } from './token-expiry.js';
 import { TokenHttpClient, TransportFailure } from './token-http.client.js';
 import type { ClientAuthOptions } from '../client-auth/client-auth.options.js';
 import { DiscoveryFailure } from '../client-auth/issuer-metadata.js';
+import type { PrivateKeyInput } from '../client-auth/client-auth.options.js';
+import { ProvidedKeyError } from '../client-auth/client-auth.js';
+import { fromProvider, readCredentials, sameCredentials, type AttemptCredentials } from './credential-provider.js';
 import { logMessages } from '../observability/log-messages.js';
 import { OAuthEvents } from '../observability/oauth-events.js';
+import { tokenEndpointWantsNonce } from '../dpop/dpop-challenge.js';
+import type { DpopProofs } from '../dpop/dpop-proofs.js';
+import { DpopSigners } from '../dpop/dpop-signers.js';
 
 /** Why one attempt got no token; `cause` is a custom strategy's own exception. */
 type Failure = Omit<TokenRequestErrorDetails, 'attempts' | 'client'> & { cause?: unknown };
@@ -46,6 +52,7 @@ export class TokenFetcher {
     private readonly http: TokenHttpClient,
     private readonly recent: RecentTokens,
     private readonly events: OAuthEvents,
+    private readonly dpop: DpopSigners,
     @Inject(OAUTH_CLOCK) private readonly clock: LibraryClock,
     @Inject(OAUTH_LOGGER) private readonly logger: LoggerService,
   ) {}
@@ -78,14 +85,39 @@ export class TokenFetcher {
     trace: AttemptTrace,
     closed?: AbortSignal,
   ): Promise<{ stored: StoredToken; attempts: number }> {
-    const { clientId, clientSecret } = client.credentials;
-    const request: AttemptRequest = { client: client.name, options: client.options, clientId, clientSecret, scope };
-    const { retry } = client.policy;
+    const { clientId, clientSecret: secret } = client.credentials;
+    const { retry, timeoutMs } = client.policy;
+    const keyProvider = client.auth.keyProvider;
+    // After an invalid_client, providers are asked once more; a changed value is tried once (a rotation).
+    let rotationTried = false;
+    let rotated: AttemptCredentials | undefined;
 
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(client, request, attempt, trace, closed);
+      const credentials = rotated ?? (await readCredentials(secret, keyProvider, timeoutMs, closed));
+      rotated = undefined;
+      const outcome: StoredToken | Failure =
+        'code' in credentials
+          ? credentials
+          : await this.attempt(
+              client,
+              { client: client.name, options: client.options, clientId, clientSecret: credentials.clientSecret, scope },
+              attempt,
+              trace,
+              closed,
+              credentials.privateKey,
+            );
       if (closed?.aborted) throw closedError(client.name, attempt);
       if ('token' in outcome) return { stored: outcome, attempts: attempt };
+      if (outcome.code === 'invalid_client' && !rotationTried && !('code' in credentials)) {
+        if (fromProvider(secret, keyProvider)) {
+          rotationTried = true;
+          const again = await readCredentials(secret, keyProvider, timeoutMs, closed);
+          if (!('code' in again) && !sameCredentials(credentials, again)) {
+            rotated = again;
+            continue;
+          }
+        }
+      }
       // The endpoint may have moved: the next attempt (or request) reads the issuer's metadata again.
       if (outcome.code === 'network_error' || outcome.status === 404) client.issuer?.forget();
 
@@ -112,6 +144,7 @@ export class TokenFetcher {
     attempt: number,
     trace: AttemptTrace,
     closed?: AbortSignal,
+    privateKey?: PrivateKeyInput,
   ): Promise<StoredToken | Failure> {
     const timeoutMs = client.policy.timeoutMs;
     const tokenUrl = await this.tokenUrl(client, closed);
@@ -119,7 +152,7 @@ export class TokenFetcher {
     trace.url = tokenUrl;
     trace.status = undefined;
     this.logger.debug?.(logMessages.requesting(client.name, tokenUrl, attempt), LOG_CONTEXT);
-    const clientAssertion = await this.assertion(client, base, tokenUrl);
+    const clientAssertion = await this.assertion(client, base, tokenUrl, privateKey);
     if (typeof clientAssertion === 'object') return clientAssertion;
     const context: TokenRequestContext = {
       ...base,
@@ -139,7 +172,12 @@ export class TokenFetcher {
     }
     let response: TokenHttpResponse;
     try {
-      response = await this.http.send(request, timeoutMs, closed, client.policy.transport);
+      const proofs = this.dpop.of(client);
+      response = await this.send(request, timeoutMs, closed, client, proofs);
+      // RFC 9449 §8: a server that wants a nonce answers 400 use_dpop_nonce with one; asked once more with it.
+      if (proofs !== undefined && tokenEndpointWantsNonce(response.status, response.json)) {
+        response = await this.send(request, timeoutMs, closed, client, proofs);
+      }
     } catch (error) {
       if (error instanceof TransportFailure) return { code: error.kind, description: error.message };
       throw error;
@@ -156,6 +194,21 @@ export class TokenFetcher {
       const description = `the ${dialect} strategy could not read the token endpoint's answer`;
       return { code: 'invalid_response', status: response.status, description, cause };
     }
+  }
+
+  /** One token request as sent, with a fresh DPoP proof for a DPoP client (whose nonce it remembers). */
+  private async send(
+    request: TokenHttpRequest,
+    timeoutMs: number,
+    closed: AbortSignal | undefined,
+    client: ResolvedClient,
+    proofs: DpopProofs | undefined,
+  ): Promise<TokenHttpResponse> {
+    if (proofs === undefined) return this.http.send(request, timeoutMs, closed, client.policy.transport);
+    const proved = { ...request, headers: { ...request.headers, dpop: proofs.proof(request.method, request.url) } };
+    const response = await this.http.send(proved, timeoutMs, closed, client.policy.transport);
+    proofs.sawAnswer(request.url, response.headers['dpop-nonce']);
+    return response;
   }
 
   /** The configured token URL, or the one the issuer's metadata names (fetched when not cached). */
@@ -189,13 +242,18 @@ export class TokenFetcher {
     client: ResolvedClient,
     base: AttemptRequest,
     tokenUrl: string,
+    privateKey: PrivateKeyInput | undefined,
   ): Promise<string | undefined | Failure> {
     const make = client.auth.assertion;
     if (make === undefined) return undefined;
     const { clientId, clientSecret } = base;
+    const request = { client: client.name, clientId, clientSecret, tokenUrl, now: this.clock.now() };
     try {
-      return await make({ client: client.name, clientId, clientSecret, tokenUrl, now: this.clock.now() });
+      return await make(privateKey === undefined ? request : { ...request, privateKey });
     } catch (error) {
+      if (error instanceof ProvidedKeyError) {
+        return { code: 'invalid_request', description: `no client assertion: the provided key: ${error.message}` };
+      }
       const external = (client.options as ClientAuthOptions).clientAssertion !== undefined;
       const what = external ? 'the clientAssertion function' : 'signing';
       const name = error instanceof Error ? error.name : typeof error;

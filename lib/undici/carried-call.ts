@@ -3,11 +3,23 @@ import { retriesAfter401 } from '../http/bearer-policy.js';
 import type { OAuthRequestOptions } from '../http/oauth-request.options.js';
 import type { ChosenClient } from '../http/request-targets.js';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
-import { isReplayable, withAuthorization } from './dispatch-options.js';
-import type { HopLog } from './refusal-handlers.js';
+import { apiWantsNonce } from '../dpop/dpop-challenge.js';
+import { isReplayable, requestUrl, withAuthorization } from './dispatch-options.js';
+import { refusalHandler, type HopLog } from './refusal-handlers.js';
+
+/** What an answer to a call that carried our token asks of us. */
+export type Verdict = 'pass' | 'retry' | 'resend';
+
+/** A response header by lower-case name, as one string. */
+export type HeaderLookup = (lowerName: string) => string | undefined;
 
 /** A call that goes out with one of our tokens, and what its answer means for that token. */
 export class CarriedCall {
+  /** Whether the last hop sent went with a DPoP proof. */
+  private proved = false;
+  /** A DPoP nonce demand is answered once: a second is the caller's answer. */
+  private nonceResent = false;
+
   constructor(
     /** The next dispatcher down (undici's Agent, or the next interceptor). */
     readonly next: Dispatcher.Dispatch,
@@ -20,8 +32,43 @@ export class CarriedCall {
   ) {}
 
   send(token: AccessToken, handler: Dispatcher.DispatchHandler): boolean {
-    const headers = withAuthorization(this.options.headers, `Bearer ${token.accessToken}`);
+    const { participant, client } = this.chosen;
+    const headers = withAuthorization(this.options.headers, participant.authorization(client, token));
+    // A DPoP proof names its request: every hop gets its own.
+    const proof = participant.dpopProof(client, token, this.options.method, requestUrl(this.options));
+    if (proof !== undefined) headers.dpop = proof;
+    this.proved = proof !== undefined;
     return this.next({ ...this.options, headers }, handler);
+  }
+
+  /**
+   * Reads an answer: `retry` after a 401 refusing the token (where the rules allow a retry),
+   * `resend` after a DPoP nonce demand (RFC 9449 §9; the token is kept), else `pass`. Headers are
+   * only read for a DPoP call or a 401.
+   */
+  judge(statusCode: number, header: HeaderLookup, token: AccessToken): Verdict {
+    if (this.proved) {
+      this.chosen.participant.dpopNonce(this.chosen.client, requestUrl(this.options), header('dpop-nonce'));
+    }
+    if (statusCode !== 401) return 'pass';
+    if (this.proved && apiWantsNonce(401, header('www-authenticate'))) {
+      return this.nonceResent || !isReplayable(this.options.body) ? 'pass' : 'resend';
+    }
+    return this.refused(token) ? 'retry' : 'pass';
+  }
+
+  /** Sends the call once more with the same token and a proof carrying the nonce just received. */
+  resend(token: AccessToken, handler: Dispatcher.DispatchHandler, hops: HopLog): void {
+    this.nonceResent = true;
+    this.chosen.participant.nonceRetried(this.chosen.client);
+    hops.remember(handler, this, token);
+    // Watched again: its answer's nonce is kept too, and a second demand is the caller's answer.
+    this.send(token, refusalHandler(this, token, handler, hops));
+  }
+
+  /** Whether an answer needs reading at all: most calls are bearer calls answered 2xx. */
+  watches(statusCode: number): boolean {
+    return statusCode === 401 || this.proved;
   }
 
   /** After a 401 to `token`: whether the call is sent again (the 401 is then swallowed). */

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
-import type { CarriedCall } from './carried-call.js';
+import type { CarriedCall, Verdict } from './carried-call.js';
 
 type Handler = Dispatcher.DispatchHandler;
 type Controller = Dispatcher.DispatchController;
@@ -21,7 +21,7 @@ const isRedirect = (statusCode: number) => statusCode >= 300 && statusCode < 400
  * passes through untouched.
  */
 export class RefusalHandler implements Handler {
-  private swallowing = false;
+  private swallowing: Verdict = 'pass';
 
   constructor(
     private readonly call: CarriedCall,
@@ -38,18 +38,25 @@ export class RefusalHandler implements Handler {
     this.handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
   }
 
-  onResponseStart(controller: Controller, statusCode: number, headers: never, statusMessage?: string): void {
+  onResponseStart(
+    controller: Controller,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
     if (isRedirect(statusCode)) this.hops.remember(this.handler, this.call, this.token);
-    if (statusCode === 401 && this.call.refused(this.token)) this.swallowing = true;
-    else this.handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
+    if (this.call.watches(statusCode)) this.swallowing = this.call.judge(statusCode, parsedLookup(headers), this.token);
+    if (this.swallowing === 'pass')
+      this.handler.onResponseStart?.(controller, statusCode, headers as never, statusMessage);
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
-    if (!this.swallowing) this.handler.onResponseData?.(controller, chunk);
+    if (this.swallowing === 'pass') this.handler.onResponseData?.(controller, chunk);
   }
 
   onResponseEnd(controller: Controller, trailers: never): void {
-    if (!this.swallowing) return this.handler.onResponseEnd?.(controller, trailers);
+    if (this.swallowing === 'pass') return this.handler.onResponseEnd?.(controller, trailers);
+    if (this.swallowing === 'resend') return this.call.resend(this.token, this.handler, this.hops);
     const fail = (error: Error) => this.handler.onResponseError?.(controller, error);
     this.call.retry(this.token, this.handler, fail, this.hops);
   }
@@ -65,7 +72,7 @@ export class RefusalHandler implements Handler {
  * undici otherwise does on every response (it parses the raw headers into an object for it).
  */
 export class LegacyRefusalHandler implements Handler {
-  private swallowing = false;
+  private swallowing: Verdict = 'pass';
 
   constructor(
     private readonly call: CarriedCall,
@@ -88,19 +95,18 @@ export class LegacyRefusalHandler implements Handler {
 
   onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
     if (isRedirect(statusCode)) this.hops.remember(this.handler, this.call, this.token);
-    if (statusCode === 401 && this.call.refused(this.token)) {
-      this.swallowing = true;
-      return true;
-    }
+    if (this.call.watches(statusCode)) this.swallowing = this.call.judge(statusCode, rawLookup(headers), this.token);
+    if (this.swallowing !== 'pass') return true;
     return this.handler.onHeaders?.(statusCode, headers, resume, statusText) ?? true;
   }
 
   onData(chunk: Buffer): boolean {
-    return this.swallowing || (this.handler.onData?.(chunk) ?? true);
+    return this.swallowing !== 'pass' || (this.handler.onData?.(chunk) ?? true);
   }
 
   onComplete(trailers: string[] | null): void {
-    if (!this.swallowing) return this.handler.onComplete?.(trailers);
+    if (this.swallowing === 'pass') return this.handler.onComplete?.(trailers);
+    if (this.swallowing === 'resend') return this.call.resend(this.token, this.handler, this.hops);
     this.call.retry(this.token, this.handler, (error) => this.handler.onError?.(error), this.hops);
   }
 
@@ -122,4 +128,22 @@ export function refusalHandler(call: CarriedCall, token: AccessToken, handler: H
   return typeof handler.onRequestStart === 'function'
     ? new RefusalHandler(call, token, handler, hops)
     : new LegacyRefusalHandler(call, token, handler, hops);
+}
+
+/** Header lookup over undici's parsed headers (the handler API). */
+function parsedLookup(headers: Record<string, string | string[] | undefined>) {
+  return (name: string) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+}
+
+/** Header lookup over undici's raw header pairs (the older callback API), read only when asked. */
+function rawLookup(raw: Buffer[]) {
+  return (name: string) => {
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      if (raw[i]!.toString('latin1').toLowerCase() === name) return raw[i + 1]!.toString('latin1');
+    }
+    return undefined;
+  };
 }

@@ -26,7 +26,13 @@ export function oauthOptionsFromConfig(config: ConfigService, clock?: OAuthClock
       authMethod: 'private_key_jwt',
       privateKey: config.getOrThrow<string>(env.privateKey).replaceAll('\\n', '\n'),
       keyId: config.get<string>(env.keyId),
+      // DPoP: tokens bound to this key; without one configured, a key made at boot (this process only).
+      ...(provider.dpop ? { dpop: dpopOption(config.get<string>(env.dpopKey)) } : {}),
     };
   };
   return { clients: Object.fromEntries(PROVIDERS.map((provider) => [provider.name, client(provider)])), clock };
+}
+
+function dpopOption(pem: string | undefined) {
+  return pem === undefined ? (true as const) : { key: pem.replaceAll('\\n', '\n') };
 }

@@ -59,7 +59,9 @@ export async function refreshAhead({ tokens, emulator, api, clock, progress }: S
     );
     const before = emulator.resourceRequests.length;
     const call = await api.ping();
-    const usedOld = emulator.resourceRequests[before]?.headers.authorization === `Bearer ${short.accessToken}`;
+    // `Bearer <token>`, or `DPoP <token>` for a DPoP-bound one.
+    const usedOld =
+      emulator.resourceRequests[before]?.headers.authorization?.endsWith(` ${short.accessToken}`) === true;
     const next = await withDeadline(renewed, 10_000);
     const margin = short.expiresAt - clock.now();
     return check(

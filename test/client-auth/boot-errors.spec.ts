@@ -300,6 +300,8 @@ describe('what boots, and what is said about it', () => {
       authMethod: 'private_key_jwt',
       privateKey: 'its own meaning',
     });
-    expect(error.issues).toEqual([{ client: 'billing', field: 'clientSecret', problem: 'must be a non-empty string' }]);
+    expect(error.issues).toEqual([
+      { client: 'billing', field: 'clientSecret', problem: 'must be a non-empty string or a function returning one' },
+    ]);
   });
 });

@@ -11,6 +11,7 @@ import * as testing from '../../lib/testing/index.js';
 describe('public API', () => {
   it('nestjs-client-credentials', () => {
     expect(Object.keys(main).sort()).toEqual([
+      'OAuthClients',
       'OAuthConfigError',
       'OAuthError',
       'OAuthFetch',

@@ -23,6 +23,10 @@ function participant(clients: string[], tokenEndpoints: string[] = []): BearerPa
     cachedToken: () => undefined,
     getToken: () => Promise.reject(new Error('not used here')),
     rejected: () => Promise.resolve(),
+    authorization: (_client, token) => `Bearer ${token.accessToken}`,
+    dpopProof: () => undefined,
+    dpopNonce: () => undefined,
+    nonceRetried: () => undefined,
   };
 }
 

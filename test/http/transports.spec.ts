@@ -1,16 +1,7 @@
 import 'reflect-metadata';
-import { HttpService } from '@nestjs/axios';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
-import {
-  OAuthConfigError,
-  OAuthFetch,
-  TokenRequestError,
-  TokenService,
-  type OAuthClientOptions,
-} from '../../lib/index.js';
-import { OAuthDispatcher, oauthInterceptor } from '../../lib/undici/index.js';
+import { OAuthConfigError, TokenRequestError, type OAuthClientOptions } from '../../lib/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
 import { json, startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 import {
@@ -18,111 +9,18 @@ import {
   startTransportServers,
   oauth2Client,
   startUpstream,
-  type HttpApp,
   type TokenServer,
   type UpstreamServer,
 } from './http-support.js';
+import { transportTable } from './transport-table.js';
 
 /**
  * The bearer rules, written once and held on every transport: HttpService (axios), OAuthFetch
  * and the undici interceptor (with undici's redirect interceptor outside it). Each transport's own
  * spec covers only what is particular to it.
  */
-interface CallOptions {
-  method?: string;
-  body?: string;
-  headers?: Record<string, string>;
-  oauth?: unknown;
-}
-interface Answer {
-  status: number;
-  /** The Authorization the final hop's server saw (from its JSON echo), or null. */
-  authorization: string | null;
-}
-interface Transport {
-  name: string;
-  /** Whether it follows redirects (undici's `request` on a bare dispatcher does not). */
-  redirects?: false;
-  /** Makes calls through `app`'s module; resources it opens are tracked for closing. */
-  client(app: HttpApp): (url: string, options?: CallOptions) => Promise<Answer>;
-}
-
 const { track } = closeAfterEach();
-
-async function answerOf(status: number, text: string): Promise<Answer> {
-  const body = text.startsWith('{') ? (JSON.parse(text) as { authorization?: string | null }) : {};
-  return { status, authorization: body.authorization ?? null };
-}
-
-const TRANSPORTS: Transport[] = [
-  {
-    name: 'HttpService (axios)',
-    client:
-      (app) =>
-      async (url, { method = 'GET', body, headers, oauth } = {}) => {
-        const http = app.moduleRef.get(HttpService);
-        const response = await http.axiosRef.request<string>({
-          url,
-          method,
-          data: body,
-          headers,
-          oauth: oauth as never,
-          validateStatus: () => true,
-          responseType: 'text',
-          transformResponse: [(data: string) => data],
-        });
-        return answerOf(response.status, response.data);
-      },
-  },
-  {
-    name: 'OAuthFetch',
-    client:
-      (app) =>
-      async (url, { method = 'GET', body, headers, oauth } = {}) => {
-        const { fetch } = app.moduleRef.get(OAuthFetch);
-        const response = await fetch(url, { method, body, headers, oauth: oauth as never });
-        return answerOf(response.status, await response.text());
-      },
-  },
-  {
-    name: 'undici (oauthInterceptor)',
-    client: (app) => {
-      const agent = new Agent();
-      track({ close: () => agent.close() });
-      const dispatcher = agent.compose(
-        oauthInterceptor(app.moduleRef.get(TokenService)),
-        interceptors.redirect({ maxRedirections: 5 }),
-      );
-      return async (url, { method = 'GET', body, headers, oauth } = {}) => {
-        const response = await request(url, { dispatcher, method, body, headers, oauth } as Parameters<
-          typeof request
-        >[1]);
-        return answerOf(response.statusCode, await response.body.text());
-      };
-    },
-  },
-  {
-    // request() hands the dispatcher undici's older handler API, which it passes on untranslated.
-    name: 'undici (OAuthDispatcher)',
-    redirects: false,
-    client: (app) => undiciClient(new OAuthDispatcher(app.moduleRef.get(TokenService))),
-  },
-  {
-    name: 'undici (OAuthDispatcher + interceptors.redirect)',
-    client: (app) =>
-      undiciClient(new OAuthDispatcher(app.moduleRef.get(TokenService)), interceptors.redirect({ maxRedirections: 5 })),
-  },
-];
-
-function undiciClient(dispatcher: OAuthDispatcher, outer?: Dispatcher.DispatcherComposeInterceptor) {
-  track({ close: () => dispatcher.close() });
-  const composed = outer === undefined ? dispatcher : dispatcher.compose(outer);
-  return async (url: string, { method = 'GET', body, headers, oauth }: CallOptions = {}) => {
-    const options = { dispatcher: composed, method, body, headers, oauth } as Parameters<typeof request>[1];
-    const response = await request(url, options);
-    return answerOf(response.statusCode, await response.body.text());
-  };
-}
+const TRANSPORTS = transportTable(track);
 
 let tokens: TokenServer;
 let api: UpstreamServer;

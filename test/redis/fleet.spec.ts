@@ -1,129 +1,209 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { buildLib, REPO, type BuiltLib } from '../support/built-lib.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { buildLib, type BuiltLib } from '../support/built-lib.js';
 import { json, startRecordingServer, type RecordedRequest, type RecordingServer } from '../support/recording-server.js';
+import { startRedisCluster, type RedisClusterTopology, type RedisNode } from '../support/redis-cluster.js';
+import { Fleet, fleetKeys, type BurstReport, type FleetKey, type FleetRedis } from '../support/redis-fleet.js';
+import { startRedisSentinel, type RedisSentinelTopology } from '../support/redis-sentinel.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 /**
- * Fleet-wide single flight: 8 separate Nest apps in 8 node processes share one redis-server and
- * each make 200 concurrent getToken calls on a cold key; the token endpoint (a recording server in
- * this process) must see exactly one request, and every call must get that one token.
+ * Fleets of separate Nest apps, one per node process, on real topologies started here: one
+ * redis-server, a Redis Cluster (three masters, a replica each) and a master + replica watched by
+ * three sentinels. While healthy, each cold key costs the fleet exactly one token request. When a
+ * master is killed mid-traffic, every call still gets a token, none is expired, the token requests
+ * stay bounded, and once the topology has recovered a cold key costs one request again.
  *
  * The children run the library as `tsc -p tsconfig.build.json` builds it (what users run), into
  * `.redis-test/` inside the repo so that its imports resolve from the repo's node_modules.
  */
-const WORKERS = 8;
-const CALLS = 200;
-const BOUND_MS = 60_000;
+const CLIENTS = 10;
+/** Tokens during traffic live this long, so replicas refresh them while a master is down. */
+const SHORT_LIFETIME_S = 4;
+/** A replica's in-process single flight fetches a key at most once per refresh (75% of the servable half). */
+const REFRESH_MS = 0.75 * (SHORT_LIFETIME_S / 2) * 1000;
 
-let redis: RedisServer;
-let server: RecordingServer;
 let built: BuiltLib | undefined;
-const children: ChildProcess[] = [];
-const stderr = new Map<ChildProcess, string>();
+let server: RecordingServer;
+let lifetimeS = 3600;
+let fleet: Fleet | undefined;
+let testNo = 0;
+let prefix: string;
+const topologies: { close(): Promise<void> }[] = [];
 
-interface Done {
-  type: 'done';
-  fulfilled: number;
-  distinct: string[];
-  errors: string[];
-  warnings: string[];
+/** Every worker's calls on each key got the same single token, and the fleet asked once per key. */
+function expectOnePerKey(reports: BurstReport[], keys: FleetKey[], calls: number, requestsBefore: number): void {
+  for (const report of reports) {
+    expect(report.errors).toEqual([]);
+    expect(report.fulfilled).toBe(calls);
+  }
+  for (const [client, scope] of keys) {
+    const seen = [...new Set(reports.flatMap((r) => r.tokens[`${client}|${scope}`] ?? []))];
+    // On failure, the warnings say which replicas fell back to fetching on their own, and why.
+    expect({
+      key: `${client}|${scope}`,
+      tokens: seen.length,
+      warnings: seen.length === 1 ? [] : reports.map((r) => r.warnings),
+    }).toEqual({ key: `${client}|${scope}`, tokens: 1, warnings: [] });
+  }
+  expect(server.requests.length - requestsBefore).toBe(keys.length);
 }
 
-/** The next IPC message of `type` from `child`; rejects if the child exits first or after `BOUND_MS`. */
-function nextMessage<T extends { type: string }>(child: ChildProcess, type: T['type']): Promise<T> {
-  return new Promise<T>((resolvePromise, reject) => {
-    const timer = setTimeout(
-      () => finish(new Error(`worker ${child.pid}: no "${type}" within ${BOUND_MS} ms\n${stderr.get(child) ?? ''}`)),
-      BOUND_MS,
-    );
-    const onMessage = (message: { type: string }) => message.type === type && finish(undefined, message as T);
-    const onExit = (code: number | null) =>
-      finish(new Error(`worker ${child.pid} exited (${code}) before "${type}"\n${stderr.get(child) ?? ''}`));
-    function finish(error?: Error, message?: T) {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (error) reject(error);
-      else resolvePromise(message!);
-    }
-    child.on('message', onMessage);
-    child.once('exit', onExit);
+async function until(condition: () => Promise<boolean>, boundMs: number, what: string): Promise<void> {
+  const giveUp = Date.now() + boundMs;
+  while (!(await condition())) {
+    if (Date.now() > giveUp) throw new Error(`${what}: not reached within ${boundMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Cold keys (one request each), then traffic on short-lived tokens while `kill` takes a master
+ * down and `recovered` waits for the topology to heal, then cold keys again (one request each).
+ */
+async function survivesAFailover(
+  redis: FleetRedis,
+  kill: () => Promise<void>,
+  recovered: () => Promise<void>,
+): Promise<void> {
+  fleet = await Fleet.start({
+    libDir: built!.dir,
+    redis,
+    tokenUrl: `${server.url}/oauth/token`,
+    prefix,
+    workers: 4,
+    clients: CLIENTS,
+    commandTimeoutMs: 500,
+    lockTtlMs: 2_000,
   });
+  const cold = fleetKeys(CLIENTS, 20, 'cold');
+  expectOnePerKey(await fleet.burst(cold, 100), cold, 100, 0);
+
+  lifetimeS = SHORT_LIFETIME_S;
+  const live = fleetKeys(CLIENTS, 10, 'live');
+  await fleet.startTraffic(live);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const beforeKill = server.requests.length;
+  const killedAt = Date.now();
+  await kill();
+  await recovered();
+  // Every store has probed Redis successfully again.
+  await until(async () => (await fleet!.storesDown()).every((down) => !down), 20_000, 'stores recovered');
+  const traffic = await fleet.stopTraffic();
+  const windowMs = Date.now() - killedAt;
+  for (const report of traffic) {
+    expect(report.errors).toEqual([]); // no call without a token
+    expect(report.expired).toBe(0); // no expired token served
+    expect(report.calls).toBeGreaterThan(0);
+  }
+  // Bounded: at worst each replica fetched each key once per refresh on its own while cut off.
+  const bound = fleet.workers.length * live.length * (Math.ceil(windowMs / REFRESH_MS) + 1);
+  expect(server.requests.length - beforeKill).toBeLessThanOrEqual(bound);
+
+  lifetimeS = 3600;
+  const after = fleetKeys(CLIENTS, 20, 'after');
+  const requestsBefore = server.requests.length;
+  expectOnePerKey(await fleet.burst(after, 100), after, 100, requestsBefore);
+  expect(await fleet.exit()).toEqual(fleet.workers.map(() => true));
+  fleet = undefined;
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => child.once('exit', () => r()));
-}
-
-describeWithRedis('fleet-wide single flight across processes', () => {
+describeWithRedis('fleets of app processes on one server, a Cluster and Sentinel', () => {
   beforeAll(async () => {
     built = await buildLib('fleet');
-    [redis, server] = await Promise.all([
-      startRedisServer(),
-      startRecordingServer({
-        'POST /oauth/token': (_req: RecordedRequest, res: ServerResponse) =>
-          json(res, 200, {
-            access_token: `AT-fleet-${server.requests.length}`,
-            token_type: 'Bearer',
-            expires_in: 3600,
-          }),
-      }),
-    ]);
+    server = await startRecordingServer({
+      'POST /oauth/token': (_req: RecordedRequest, res: ServerResponse) =>
+        json(res, 200, {
+          access_token: `AT-${server.requests.length}-${Date.now() + lifetimeS * 1000}`,
+          token_type: 'Bearer',
+          expires_in: lifetimeS,
+        }),
+    });
   }, 180_000);
-
   afterAll(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await Promise.all(children.map(exited));
     await server?.close();
-    await redis?.stop();
+    await Promise.all(topologies.map((t) => t.close()));
     built?.remove();
   });
+  beforeEach(() => {
+    prefix = `fleet${++testNo}:`;
+    lifetimeS = 3600;
+    server.requests.length = 0;
+  });
+  afterEach(async () => {
+    await fleet?.kill();
+    fleet = undefined;
+  });
 
-  it(`${WORKERS} app instances x ${CALLS} concurrent getToken calls on a cold key: exactly one token request`, async () => {
-    const env = {
-      ...process.env,
-      NODE_OPTIONS: '',
-      LIB_DIR: built!.dir,
-      REDIS_URL: redis.url,
-      TOKEN_URL: `${server.url}/oauth/token`,
-      CALLS: String(CALLS),
-      PREFIX: 'fleet:',
-    };
-    for (let i = 0; i < WORKERS; i++) {
-      const child = fork(join(REPO, 'test', 'redis', 'fleet-worker.mjs'), [], {
-        env,
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      });
-      stderr.set(child, '');
-      child.stderr?.on('data', (chunk: Buffer) => stderr.set(child, (stderr.get(child) ?? '') + chunk.toString()));
-      children.push(child);
-    }
-    // Everyone boots first (Nest app, Redis connection), then all start at once.
-    await Promise.all(children.map((child) => nextMessage(child, 'ready')));
+  it('one server, 8 apps (ioredis and node-redis in turn) x 200 concurrent calls on a cold key: one token request', async () => {
+    const redis: RedisServer = await startRedisServer();
+    topologies.push({ close: () => redis.stop() });
+    fleet = await Fleet.start({
+      libDir: built!.dir,
+      redis: [
+        { kind: 'ioredis', url: redis.url },
+        { kind: 'node-redis', url: redis.url },
+      ],
+      tokenUrl: `${server.url}/oauth/token`,
+      prefix,
+      workers: 8,
+    });
     expect(server.requests).toHaveLength(0);
-    const results = children.map((child) => nextMessage<Done>(child, 'done'));
-    for (const child of children) child.send({ type: 'go' });
-    const done = await Promise.all(results);
-
-    expect(server.requests).toHaveLength(1);
-    const only = `AT-fleet-1|`;
-    for (const report of done) {
-      expect(report.errors).toEqual([]);
-      expect(report.fulfilled).toBe(CALLS);
-      expect(report.distinct).toHaveLength(1);
-      expect(report.distinct[0]!.startsWith(only)).toBe(true);
-      expect(report.warnings).toEqual([]);
-    }
-    expect(new Set(done.map((d) => d.distinct[0])).size).toBe(1); // the same expiry everywhere too
-
+    const key: FleetKey[] = [['c0', 'read']];
+    const reports = await fleet.burst(key, 200);
+    expectOnePerKey(reports, key, 200, 0);
+    for (const report of reports) expect(report.warnings).toEqual([]);
     // Each app closes; the Redis connection it passed in is left open by the store.
-    const closed = children.map((child) => nextMessage<{ type: 'closed'; redisLeftOpen: boolean }>(child, 'closed'));
-    for (const child of children) child.send({ type: 'exit' });
-    for (const report of await Promise.all(closed)) expect(report.redisLeftOpen).toBe(true);
-    await Promise.all(children.map(exited));
-  }, 180_000);
+    expect(await fleet.exit()).toEqual(Array.from({ length: 8 }, () => true));
+    fleet = undefined;
+  }, 120_000);
+
+  describe('a Redis Cluster, three masters with a replica each', () => {
+    let cluster: RedisClusterTopology;
+    beforeAll(async () => {
+      cluster = await startRedisCluster({ masters: 3, replicas: 1, nodeTimeoutMs: 1_000 });
+      topologies.push(cluster);
+    }, 60_000);
+
+    /** Kills one of the masters that has a live replica. */
+    async function killAMaster(): Promise<RedisNode> {
+      const masters = await cluster.masters();
+      const withReplica = cluster.nodes.filter((n) => n.running && masters.some((m) => m.port === n.port));
+      const victim = withReplica[testNo % withReplica.length]!;
+      await victim.kill();
+      return victim;
+    }
+    const recovered = async () => {
+      await cluster.waitHealthy(30_000);
+    };
+
+    it.each<['ioredis-cluster' | 'node-redis-cluster']>([['ioredis-cluster'], ['node-redis-cluster']])(
+      '%s: one request per key; a master killed mid-traffic: tokens all along, none expired, bounded requests',
+      async (kind) => {
+        await survivesAFailover({ kind, nodes: cluster.seeds }, async () => void (await killAMaster()), recovered);
+      },
+      120_000,
+    );
+  });
+
+  describe('Sentinel: a master and a replica, three sentinels', () => {
+    let sentinel: RedisSentinelTopology;
+    beforeAll(async () => {
+      sentinel = await startRedisSentinel({ replicas: 1, sentinels: 3, downAfterMs: 1_000 });
+      topologies.push(sentinel);
+    }, 60_000);
+
+    it('ioredis: one request per key; the master killed mid-traffic: tokens all along, none expired, bounded requests', async () => {
+      let former = 0;
+      await survivesAFailover(
+        { kind: 'ioredis-sentinel', sentinels: sentinel.sentinelAddresses, name: sentinel.name },
+        async () => {
+          const master = await sentinel.master();
+          former = master.port;
+          await master.kill();
+        },
+        async () => void (await sentinel.waitFailover(former, 30_000)),
+      );
+    }, 120_000);
+  });
 });

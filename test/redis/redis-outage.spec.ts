@@ -183,7 +183,7 @@ describeWithRedis('RedisTokenStore when Redis is down or slow', () => {
     const logger = new CaptureLogger();
     const store = new RedisTokenStore({ host: '127.0.0.1', port: redis.port }, { prefix, commandTimeoutMs });
     looseStores.push(store);
-    store.init({ logger, clock: new FakeClock() });
+    await store.init({ logger, clock: new FakeClock() });
     const value: StoredToken = {
       token: { accessToken: 'AT-local', tokenType: 'Bearer', expiresAt: T0 + 60_000 },
       obtainedAt: T0,

@@ -71,24 +71,28 @@ export async function startRedisServer(): Promise<RedisServer> {
 }
 
 function launch(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--protected-mode',
-      'no',
-      '--enable-debug-command',
-      'local',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  return spawnRedis([
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'no',
+    '--enable-debug-command',
+    'local',
+  ]);
+}
+
+/**
+ * Starts `redis-server` with `args` (a config file first, `--sentinel` for a sentinel) and resolves
+ * once it logs that it accepts connections; its output keeps being drained.
+ */
+export function spawnRedis(args: string[]): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise<ChildProcess>((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => {
@@ -97,23 +101,26 @@ function launch(port: number): Promise<ChildProcess> {
     }, START_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
+      if (output.includes('Ready to accept connections') || output.includes('Sentinel ID is')) {
         clearTimeout(timer);
         child.stdout?.off('data', onData);
         child.stdout?.resume(); // keep draining so the server never blocks on a full pipe
+        child.off('exit', onEarlyExit);
         resolve(child);
       }
     };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code, signal) => {
+    const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
       reject(new Error(`redis-server exited (${code ?? signal}) before it was ready:\n${output}`));
-    });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', onEarlyExit);
   });
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
+/** SIGTERM (SIGKILL after 5 s), resolved once the process has exited. */
+export async function terminate(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGCONT'); // a paused server cannot handle SIGTERM
@@ -123,7 +130,8 @@ async function terminate(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on right now (127.0.0.1). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

@@ -1,5 +1,4 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Cluster, Redis } from 'ioredis';
 import { logMessages } from '../../observability/log-messages.js';
 import { LOG_CONTEXT } from '../../oauth.constants.js';
 
@@ -33,22 +32,29 @@ export class RedisAvailability {
     private readonly logger: () => LoggerService,
     /** Told once when an outage starts (`false`) and once when it ends (`true`). */
     private readonly report: (available: boolean) => void,
+    /** Told of every command that failed or timed out. */
+    private readonly failed: () => void = () => undefined,
   ) {}
 
-  async call<T>(redis: Redis | Cluster, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `run` unless `unavailable()` names a reason not to (the connection is reconnecting or
+   * closed). A `probe` goes through even while waiting for the next probe.
+   */
+  async call<T>(unavailable: () => string | undefined, run: () => Promise<T>, probe = false): Promise<T> {
     if (this.isClosed()) throw new RedisUnavailable('store closed', false);
-    const status = redis.status;
-    if (status === 'end' || status === 'close' || status === 'reconnecting') {
+    const status = unavailable();
+    if (status !== undefined) {
       this.markDown(`connection ${status}`);
       throw new RedisUnavailable(status, false);
     }
-    if (this.downUntil !== undefined && performance.now() < this.downUntil)
+    if (!probe && this.downUntil !== undefined && performance.now() < this.downUntil)
       throw new RedisUnavailable('waiting for the next probe', false);
     let result: T;
     try {
       result = await this.withTimeout(run());
     } catch (error) {
       if (this.isClosed()) throw new RedisUnavailable('store closed', true);
+      this.failed();
       this.markDown(error instanceof RedisUnavailable ? error.message : error instanceof Error ? error.name : 'error');
       throw error instanceof RedisUnavailable ? error : new RedisUnavailable('command failed', true);
     }
@@ -56,11 +62,16 @@ export class RedisAvailability {
     return result;
   }
 
+  /**
+   * `pending`, or `RedisUnavailable` after `commandTimeoutMs`. The timeout is checked once more after
+   * the event loop has read its sockets: a process that was too busy to run (a burst, a starved CPU)
+   * must not call Redis down when its answer is already waiting to be read (timers run before I/O).
+   */
   withTimeout<T>(pending: Promise<T>): Promise<T> {
     pending.catch(() => undefined);
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new RedisUnavailable(`no answer within ${this.commandTimeoutMs} ms`, true)),
+        () => setImmediate(() => reject(new RedisUnavailable(`no answer within ${this.commandTimeoutMs} ms`, true))),
         this.commandTimeoutMs,
       );
       pending.then(

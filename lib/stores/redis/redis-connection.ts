@@ -1,71 +1,118 @@
 import type { LoggerService } from '@nestjs/common';
-import { Redis, type Cluster, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { OAuthConfigError } from '../../errors/oauth-config.error.js';
+import { IoredisCommands } from './ioredis-commands.js';
+import { isNodeRedis, NodeRedisCommands, type NodeRedisConnection } from './node-redis-commands.js';
 import { RedisAvailability } from './redis-availability.js';
-import type { ScriptReply } from './redis-scripts.js';
+import type { RedisCommands, RedisScript, SubscriptionHandlers } from './redis-commands.js';
 
-/** A Redis (or Cluster) connection, or what `new Redis(...)` takes. */
-export type RedisConnection = Redis | Cluster | RedisOptions | string;
+/**
+ * What `RedisTokenStore` takes: an ioredis `Redis` (one server, or Sentinel-configured) or `Cluster`;
+ * a node-redis client or cluster (`createClient()` / `createCluster()`, connected); or ioredis
+ * options or a `redis://` URL, from which the store makes (and later closes) its own connection.
+ */
+export type RedisConnection = Redis | Cluster | NodeRedisConnection | RedisOptions | string;
 
 /**
  * The store's connection: a given one stays open when the store closes; one it made is closed.
  * Every call is bounded by `commandTimeoutMs` and fails fast during an outage (see `RedisAvailability`).
  */
 export class RedisClient {
-  readonly redis: Redis | Cluster;
-  private readonly owned: boolean;
+  private commands: RedisCommands | undefined;
+  private readonly made: Promise<RedisCommands>;
   private readonly availability: RedisAvailability;
 
   constructor(
     connection: RedisConnection,
     commandTimeoutMs: number,
-    isClosed: () => boolean,
+    private readonly isClosed: () => boolean,
     logger: () => LoggerService,
     reportAvailability: (available: boolean) => void,
   ) {
-    this.availability = new RedisAvailability(commandTimeoutMs, isClosed, logger, reportAvailability);
-    this.owned = !isClient(connection);
-    this.redis = isClient(connection) ? connection : connect(connection, commandTimeoutMs);
+    this.availability = new RedisAvailability(commandTimeoutMs, isClosed, logger, reportAvailability, () =>
+      this.commands?.failed?.(),
+    );
+    if (isIoredis(connection)) this.commands = new IoredisCommands(connection, false);
+    else if (isNodeRedis(connection)) this.commands = new NodeRedisCommands(connection);
+    if (this.commands !== undefined) {
+      this.made = Promise.resolve(this.commands);
+    } else {
+      this.made = IoredisCommands.create(connection as RedisOptions | string, commandTimeoutMs);
+      this.made.then((commands) => (this.commands = commands)).catch(() => undefined);
+    }
   }
 
-  /** A value's payload and write id. */
-  read(valueKey: string): Promise<[string | null, string | null]> {
+  /** Resolves once the connection exists; made from options, it needs `ioredis` (an optional peer). */
+  async ready(): Promise<void> {
+    try {
+      await this.made;
+    } catch {
+      throw new OAuthConfigError(
+        'RedisTokenStore: Redis options or a URL need the "ioredis" package (npm install ioredis); ' +
+          'or pass a connected node-redis client or cluster.',
+        undefined,
+        'redis',
+      );
+    }
+  }
+
+  /** Runs a script (EVALSHA), bounded and gated by the outage state. */
+  script(script: RedisScript, keys: string[], args: string[]): Promise<unknown> {
     return this.availability.call(
-      this.redis,
-      () => this.redis.hmget(valueKey, 'd', 'w') as Promise<[string | null, string | null]>,
+      () => this.commands?.unavailable(),
+      async () => (await this.made).run(script, keys, args),
     );
   }
 
-  script(lua: string, keys: string[], args: string[]): Promise<ScriptReply & number> {
+  /** Runs a script that checks whether Redis is back: not held back while the store waits for the next probe. */
+  probe(script: RedisScript, keys: string[], args: string[]): Promise<unknown> {
     return this.availability.call(
-      this.redis,
-      () => this.redis.eval(lua, keys.length, ...keys, ...args) as Promise<ScriptReply & number>,
+      () => this.commands?.unavailable(),
+      async () => (await this.made).run(script, keys, args),
+      true,
     );
+  }
+
+  /**
+   * Runs a script outside the bound and the outage gate, queued behind whatever the connection
+   * still holds: to undo a command that timed out but may still run.
+   */
+  scriptLater(script: RedisScript, keys: string[], args: string[]): void {
+    const commands = this.commands;
+    const status = commands?.unavailable();
+    if (this.isClosed() || commands === undefined || status === 'end' || status === 'closed') return;
+    commands.run(script, keys, args).catch(() => undefined);
+  }
+
+  subscribe(channel: string, handlers: SubscriptionHandlers): void {
+    this.made.then((commands) => !this.isClosed() && commands.subscribe(channel, handlers)).catch(() => undefined);
+  }
+
+  onReconnect(listener: () => void): void {
+    this.made.then((commands) => commands.onReconnect(listener)).catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    if (!this.owned) return;
+    let commands: RedisCommands;
     try {
-      await this.availability.withTimeout(this.redis.quit());
+      commands = await this.made;
     } catch {
-      this.redis.disconnect();
+      return;
+    }
+    try {
+      await this.availability.withTimeout(commands.close());
+    } catch {
+      commands.destroy?.();
     }
   }
 }
 
-function isClient(value: RedisConnection): value is Redis | Cluster {
+function isIoredis(value: RedisConnection): value is Redis | Cluster {
+  const candidate = value as Partial<Redis> | null;
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Redis).eval === 'function' &&
-    typeof (value as Redis).status === 'string'
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.evalsha === 'function' &&
+    typeof candidate.status === 'string'
   );
-}
-
-function connect(options: RedisOptions | string, commandTimeoutMs: number): Redis {
-  // ioredis's own timeout only cleans up abandoned commands; the store's bound is `call`'s.
-  const defaults = { commandTimeout: 4 * commandTimeoutMs };
-  const redis = typeof options === 'string' ? new Redis(options, defaults) : new Redis({ ...defaults, ...options });
-  // Failures surface through the calls (and one warning per outage), not as unhandled events.
-  redis.on('error', () => undefined);
-  return redis;
 }

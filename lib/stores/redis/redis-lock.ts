@@ -23,8 +23,15 @@ const MAX_REMEMBERED = 1_000;
 export class RedisLock {
   /** The write id each key's last `get` saw ('' = no value), so a fetch can tell what is new. */
   private readonly seen = new Map<string, { writeId: string; at: number }>();
-  /** Which lock this async call chain holds: `set` inside a holder's fetch writes under its fence. */
-  private readonly holder = new AsyncLocalStorage<{ key: string; fence: string }>();
+  /**
+   * Which lock this async call chain holds: `set` inside a holder's fetch writes under its fence,
+   * and `getFailure` reads the key's shared failure as it was when the lock was taken.
+   */
+  private readonly holder = new AsyncLocalStorage<{ key: string; fence: string; failure: unknown[] }>();
+  /** The shared failure fields each fence's ACQUIRE found, until `hold` takes them. */
+  private readonly acquired = new Map<string, unknown[]>();
+  /** Waiters between two polls, by value key: woken when another replica announces a write there. */
+  private readonly sleepers = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly client: RedisClient,
@@ -51,6 +58,15 @@ export class RedisLock {
     return held !== undefined && held.key === key ? held.fence : '';
   }
 
+  /**
+   * The shared failure fields of `key` as its lock's ACQUIRE read them, when this call chain holds
+   * that lock (the failure cannot change while it does); `undefined` otherwise.
+   */
+  heldFailure(key: string): unknown[] | undefined {
+    const held = this.holder.getStore();
+    return held !== undefined && held.key === key ? held.failure : undefined;
+  }
+
   /** When a waiter stops waiting: a live holder renews, so past this it is stuck. */
   giveUpAt(): number {
     return performance.now() + 6 * this.ttlMs;
@@ -64,16 +80,19 @@ export class RedisLock {
     while (!this.isClosed()) {
       let reply: ScriptReply;
       try {
-        reply = await this.client.script(
+        reply = (await this.client.script(
           ACQUIRE,
-          [keys.value, keys.lock],
+          [keys.value, keys.lock, keys.failure],
           [fence, String(this.ttlMs), baseline ?? '', baseline === undefined ? '0' : '1'],
-        );
+        )) as ScriptReply;
       } catch (error) {
         if (error instanceof RedisUnavailable && error.sent) this.releaseLater(keys, fence);
         return 'unavailable';
       }
-      if (reply[0] === 1) return 'holder';
+      if (reply[0] === 1) {
+        this.acquired.set(fence, (reply[3] as unknown[] | undefined) ?? []);
+        return 'holder';
+      }
       if (reply[0] === 2) return { writeId: reply[1], payload: reply[2] };
       baseline = reply[1];
       const outcome = await this.waitForHolder(keys, baseline, giveUpAt);
@@ -91,26 +110,41 @@ export class RedisLock {
       Math.max(Math.floor(this.ttlMs / 3), 10),
     );
     renew.unref?.();
+    const failure = this.acquired.get(fence) ?? [];
+    this.acquired.delete(fence);
     try {
-      return await this.holder.run({ key, fence }, fetch);
+      return await this.holder.run({ key, fence, failure }, fetch);
     } finally {
       clearInterval(renew);
-      await this.client.script(RELEASE, [keys.lock], [fence]).catch(() => undefined);
+      // Not awaited: the token is written already, and its waiters woken. On the same connection as
+      // the write, the release reaches Redis after it, and before this replica's next ACQUIRE of the key.
+      this.client.script(RELEASE, [keys.lock], [fence]).catch(() => undefined);
     }
   }
 
-  /** Polls (5 ms doubling to 100 ms) until a new value arrives, the lock is gone, or Redis fails. */
+  /** Another replica wrote a value under `valueKey`: its waiters poll now instead of at their next turn. */
+  wake(valueKey: string): void {
+    const sleepers = this.sleepers.get(valueKey);
+    if (sleepers === undefined) return;
+    this.sleepers.delete(valueKey);
+    for (const wake of sleepers) wake();
+  }
+
+  /**
+   * Polls (5 ms doubling to 100 ms, or at once when a write is announced) until a new value
+   * arrives, the lock is gone, or Redis fails.
+   */
   private async waitForHolder(keys: RedisKeys, baseline: string, giveUpAt: number): Promise<LockTurn | 'free'> {
     let delay = FIRST_POLL_MS;
     for (;;) {
       const left = giveUpAt - performance.now();
       if (left <= 0) return 'gave-up';
-      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+      await this.sleep(keys.value, Math.min(delay, left));
       delay = Math.min(delay * 2, MAX_POLL_MS);
       if (this.isClosed()) return 'unavailable';
       let reply: ScriptReply;
       try {
-        reply = await this.client.script(POLL, [keys.value, keys.lock], [baseline]);
+        reply = (await this.client.script(POLL, [keys.value, keys.lock], [baseline])) as ScriptReply;
       } catch {
         return 'unavailable';
       }
@@ -119,13 +153,27 @@ export class RedisLock {
     }
   }
 
+  private sleep(valueKey: string, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let sleepers = this.sleepers.get(valueKey);
+      if (sleepers === undefined) this.sleepers.set(valueKey, (sleepers = new Set()));
+      const wake = () => {
+        clearTimeout(timer);
+        sleepers.delete(wake);
+        if (sleepers.size === 0 && this.sleepers.get(valueKey) === sleepers) this.sleepers.delete(valueKey);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      sleepers.add(wake);
+    });
+  }
+
   /**
    * A timed-out acquire may still run once Redis answers again and leave a lock nobody renews. A
    * release queued behind it on the same connection (outside the timeout and the outage gate)
    * undoes that; if the acquire never ran, it is a no-op.
    */
   private releaseLater(keys: RedisKeys, fence: string): void {
-    if (this.isClosed() || this.client.redis.status === 'end') return;
-    (this.client.redis.eval(RELEASE, 1, keys.lock, fence) as Promise<unknown>).catch(() => undefined);
+    this.client.scriptLater(RELEASE, [keys.lock], [fence]);
   }
 }

@@ -3,51 +3,13 @@
  * server does. `node:crypto` only: the testing entry ships in the package and must load from
  * CommonJS, where an ESM-only JOSE library would not.
  */
-import {
-  constants,
-  createHmac,
-  createPublicKey,
-  timingSafeEqual,
-  verify,
-  type JsonWebKey,
-  type KeyObject,
-} from 'node:crypto';
-import { asRecord } from '../../common/values.js';
+import { createHmac, createPublicKey, timingSafeEqual, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { decodeJws, JWS_ALGORITHMS, signatureValid, type DecodedJws } from './jws.js';
 
 type AssertionMethod = 'private_key_jwt' | 'client_secret_jwt';
 
-interface Algorithm {
-  digest: string | null;
-  fits(key: KeyObject): boolean;
-  options?: { padding?: number; saltLength?: number; dsaEncoding?: 'ieee-p1363' };
-}
-
-const curve = (key: KeyObject) => key.asymmetricKeyDetails?.namedCurve;
-
-/** The asymmetric algorithms accepted, each with the key type it needs (no algorithm confusion). */
-const ASYMMETRIC: Record<string, Algorithm> = {
-  RS256: { digest: 'sha256', fits: (key) => key.asymmetricKeyType === 'rsa' },
-  PS256: {
-    digest: 'sha256',
-    fits: (key) => key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss',
-    options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
-  },
-  // JOSE writes ECDSA signatures as r || s (IEEE P1363), not DER.
-  ES256: {
-    digest: 'sha256',
-    fits: (key) => key.asymmetricKeyType === 'ec' && curve(key) === 'prime256v1',
-    options: { dsaEncoding: 'ieee-p1363' },
-  },
-  ES384: {
-    digest: 'sha384',
-    fits: (key) => key.asymmetricKeyType === 'ec' && curve(key) === 'secp384r1',
-    options: { dsaEncoding: 'ieee-p1363' },
-  },
-  EdDSA: { digest: null, fits: (key) => key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448' },
-};
-
 /** What the metadata announces as `token_endpoint_auth_signing_alg_values_supported`. */
-export const ASSERTION_ALGORITHMS = { private_key_jwt: Object.keys(ASYMMETRIC), client_secret_jwt: ['HS256'] };
+export const ASSERTION_ALGORITHMS = { private_key_jwt: Object.keys(JWS_ALGORITHMS), client_secret_jwt: ['HS256'] };
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -68,13 +30,6 @@ interface PublicKey {
   kid?: string;
   alg?: string;
   key: KeyObject;
-}
-
-interface Decoded {
-  header: Record<string, unknown>;
-  claims: Record<string, unknown>;
-  input: Buffer;
-  signature: Buffer;
 }
 
 const refuse = (description: string, status: 400 | 401 = 401): AssertionResult => ({ ok: false, status, description });
@@ -99,7 +54,7 @@ export class AssertionVerifier {
   }
 
   verify(assertion: string, expected: AssertionExpectations): AssertionResult {
-    const decoded = decode(assertion);
+    const decoded = decodeJws(assertion);
     if (decoded === undefined) return refuse('client_assertion is not a signed JWT');
     const alg = decoded.header.alg;
     const method: AssertionMethod = alg === 'HS256' ? 'client_secret_jwt' : 'private_key_jwt';
@@ -114,28 +69,21 @@ export class AssertionVerifier {
       : refuse('client_assertion jti has already been used', 400);
   }
 
-  private hmacMatches({ input, signature }: Decoded, secrets: readonly string[]): true | string {
+  private hmacMatches({ input, signature }: DecodedJws, secrets: readonly string[]): true | string {
     return secrets.some((secret) => sameBytes(createHmac('sha256', secret).update(input).digest(), signature)) || '';
   }
 
   /** `true`, or why not ('' for a plain bad signature). */
-  private signatureMatches({ header, input, signature }: Decoded): true | string {
+  private signatureMatches({ header, input, signature }: DecodedJws): true | string {
     const alg = typeof header.alg === 'string' ? header.alg : '';
-    const algorithm = ASYMMETRIC[alg];
+    const algorithm = JWS_ALGORITHMS[alg];
     if (algorithm === undefined) return `client_assertion alg ${JSON.stringify(alg.slice(0, 16))} is not supported`;
     const kid = header.kid;
     const candidates = this.keys.filter(
       (k) => (kid === undefined || k.kid === kid) && (k.alg === undefined || k.alg === alg) && algorithm.fits(k.key),
     );
     if (candidates.length === 0) return 'no registered key matches the client_assertion kid and alg';
-    const valid = candidates.some(({ key }) => {
-      try {
-        return verify(algorithm.digest, input, { key, ...algorithm.options }, signature);
-      } catch {
-        return false;
-      }
-    });
-    return valid || '';
+    return candidates.some(({ key }) => signatureValid(algorithm, key, input, signature)) || '';
   }
 
   private claimProblem(claims: Record<string, unknown>, expected: AssertionExpectations): string | undefined {
@@ -161,24 +109,6 @@ export class AssertionVerifier {
     if (this.used.has(jti)) return false;
     this.used.set(jti, exp * 1000);
     return true;
-  }
-}
-
-function decode(jwt: string): Decoded | undefined {
-  const parts = jwt.split('.');
-  if (parts.length !== 3 || parts.some((part) => !/^[A-Za-z0-9_-]*$/.test(part))) return undefined;
-  try {
-    const header = asRecord(JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')));
-    const claims = asRecord(JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')));
-    if (header === undefined || claims === undefined || parts[2] === '') return undefined;
-    return {
-      header,
-      claims,
-      input: Buffer.from(`${parts[0]}.${parts[1]}`),
-      signature: Buffer.from(parts[2]!, 'base64url'),
-    };
-  } catch {
-    return undefined;
   }
 }
 

@@ -15,6 +15,8 @@ import type { EmulatorEndpoint } from './emulator-discovery.js';
 export interface TokenGrant {
   clientId: string;
   scope?: string;
+  /** The thumbprint of the DPoP key the token is bound to. */
+  jkt?: string;
 }
 
 export type TokenRequestCheck = { ok: true; grant: TokenGrant } | { ok: false; reply: RawReply };
@@ -25,6 +27,8 @@ export interface MintedToken {
   /** `undefined` when the form is `missing`. */
   expiresIn: number | string | undefined;
   scope?: string;
+  /** A DPoP-bound token (`token_type: 'DPoP'`): the thumbprint of its key. */
+  jkt?: string;
 }
 
 /**
@@ -50,6 +54,8 @@ export interface EmulatorDialect<N extends EmulatorName> {
   readonly tokenPath: string;
   readonly tokenFormat: 'jwt' | 'opaque';
   readonly expiresIn: ExpiresInForm;
+  /** Set when the token endpoint demands DPoP proofs and binds its tokens to their keys (RFC 9449). */
+  readonly dpop?: { requireNonce: boolean };
   /** Checks the token request's shape and credentials exactly as the provider does. */
   checkTokenRequest(
     request: EmulatorRequest,

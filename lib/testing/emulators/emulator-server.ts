@@ -6,10 +6,12 @@ import { readClientCertificate } from './client-certificate.js';
 import { CredentialBook } from './credential-book.js';
 import type { EmulatorDialect } from './emulator-dialect.js';
 import { discoveryPaths, type EmulatorEndpoint } from './emulator-discovery.js';
+import { dpopResourceErrorReply, dpopTokenErrorReply, DpopVerifier, readDpopProof } from './dpop-verifier.js';
 import type {
   Emulator,
   EmulatorClientOptions,
   EmulatorClock,
+  EmulatorDpopEndpoint,
   EmulatorErrorNames,
   EmulatorName,
   EmulatorOptions,
@@ -21,7 +23,7 @@ import type {
   RawReply,
   ScriptedFailure,
 } from './emulator.types.js';
-import { mediaType, readBearer } from './request-checks.js';
+import { mediaType, readAccessToken } from './request-checks.js';
 import { TokenRegistry } from './token-registry.js';
 import { TokenSigner } from './token-signer.js';
 
@@ -63,6 +65,7 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
   private readonly tokenFormat: 'jwt' | 'opaque';
   private readonly server: Server;
   private readonly scheme: 'http' | 'https';
+  private readonly dpop?: DpopVerifier;
 
   constructor(
     private readonly dialect: EmulatorDialect<N>,
@@ -77,6 +80,7 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
     this.lifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
     this.expiresInForm = options.expiresIn ?? dialect.expiresIn;
     this.tokenFormat = options.tokenFormat ?? dialect.tokenFormat;
+    if (dialect.dpop !== undefined) this.dpop = new DpopVerifier(dialect.dpop.requireNonce, this.clock);
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     this.scheme = options.tls === undefined ? 'http' : 'https';
     // A client certificate is asked for, never demanded: the dialect answers a missing one in its own words.
@@ -182,6 +186,15 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
     return this.registry.live(accessToken) !== undefined;
   }
 
+  dpopNonce(endpoint: EmulatorDpopEndpoint = 'token'): string | undefined {
+    return this.dpop?.nonce(endpoint);
+  }
+
+  rotateDpopNonce(endpoint?: EmulatorDpopEndpoint): this {
+    this.dpop?.rotate(endpoint);
+    return this;
+  }
+
   jwks() {
     return this.signer.jwks();
   }
@@ -227,6 +240,7 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
     const body = Buffer.concat(chunks).toString('utf8');
     const isDiscovery = this.dialect.metadata !== undefined && discoveryPaths(this.basePath).includes(url.pathname);
     const certificate = readClientCertificate(req.socket);
+    const dpop = readDpopProof(req.headers.dpop);
     const request: EmulatorRequest = {
       kind:
         sub === this.dialect.tokenPath
@@ -244,6 +258,7 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
       body,
       receivedAt: this.clock.now(),
       ...(certificate === undefined ? {} : { clientCertificate: certificate }),
+      ...(dpop === undefined ? {} : { dpop }),
     };
     const type = mediaType(request);
     if (type === 'application/json' || type.endsWith('+json')) {
@@ -258,7 +273,15 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
     return request;
   }
 
+  /** The answer, with the current DPoP nonce where the emulator hands one out. */
   private async route(request: EmulatorRequest): Promise<RawReply | 'drop'> {
+    const reply = await this.answer(request);
+    const { kind } = request;
+    if (reply === 'drop' || this.dpop === undefined || (kind !== 'token' && kind !== 'resource')) return reply;
+    return this.dpop.withNonce(reply, kind);
+  }
+
+  private async answer(request: EmulatorRequest): Promise<RawReply | 'drop'> {
     if (request.kind === 'other') {
       const isJwks =
         request.path === this.basePath + JWKS_PATH && request.method === 'GET' && this.tokenFormat === 'jwt';
@@ -303,23 +326,37 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
     const now = this.clock.now();
     const gated = this.gate?.(request, now);
     if (gated !== undefined) return gated;
+    // The proof first: a nonce demand must not spend a client assertion's jti.
+    const proof = this.dpop?.verify(request, { endpoint: 'token', method: request.method, url: this.tokenUrl });
+    if (proof !== undefined && !proof.ok) return dpopTokenErrorReply(proof.error, proof.description);
     const check = this.dialect.checkTokenRequest(request, this.credentials, now, this.endpoint());
     if (!check.ok) return check.reply;
-    const minted = this.registry.mint(check.grant, {
+    const grant = proof === undefined ? check.grant : { ...check.grant, jkt: proof.jkt };
+    const minted = this.registry.mint(grant, {
       format: this.tokenFormat,
       lifetimeSeconds: this.lifetimeSeconds,
       expiresIn: this.expiresInForm,
       issuer: this.baseUrl,
-      extraClaims: this.dialect.jwtClaims?.(check.grant) ?? {},
+      extraClaims: this.dialect.jwtClaims?.(grant) ?? {},
     });
-    return this.dialect.tokenReply(minted, check.grant);
+    return this.dialect.tokenReply(minted, grant);
   }
 
   private protectedResource(request: EmulatorRequest): RawReply {
-    const record = this.registry.live(readBearer(request));
-    if (record === undefined) {
+    const presented = readAccessToken(request);
+    // Without DPoP the resource knows the Bearer scheme only.
+    const known = presented !== undefined && (presented.scheme === 'Bearer' || this.dpop !== undefined);
+    const record = known ? this.registry.live(presented.token) : undefined;
+    if (presented === undefined || record === undefined) {
+      if (presented?.scheme === 'DPoP' && known) {
+        return dpopResourceErrorReply('invalid_token', 'invalid or expired access token');
+      }
       const reply = this.dialect.invalidTokenReply(request);
       return { ...reply, headers: { 'www-authenticate': 'Bearer error="invalid_token"', ...reply.headers } };
+    }
+    if (record.jkt !== undefined || presented.scheme === 'DPoP') {
+      const refused = this.bindingProblem(request, presented.token, presented.scheme, record.jkt);
+      if (refused !== undefined) return refused;
     }
     if (request.path.endsWith('/ping') && request.method !== 'GET' && request.method !== 'HEAD') {
       return this.dialect.methodNotAllowedReply(request);
@@ -332,8 +369,32 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
       method: request.method,
       path: request.path,
       body: request.body,
+      ...(record.jkt === undefined ? {} : { jkt: record.jkt }),
     };
     return { status: 200, body: answer };
+  }
+
+  /** RFC 9449 §7: a bound token only with the DPoP scheme and a proof by its key; an unbound one never with DPoP. */
+  private bindingProblem(
+    request: EmulatorRequest,
+    token: string,
+    scheme: 'Bearer' | 'DPoP',
+    jkt: string | undefined,
+  ): RawReply | undefined {
+    if (jkt === undefined || this.dpop === undefined) {
+      return dpopResourceErrorReply('invalid_token', 'a token that is not DPoP-bound must be sent as Bearer');
+    }
+    if (scheme !== 'DPoP') {
+      return dpopResourceErrorReply('invalid_token', 'a DPoP-bound token must be sent as Authorization: DPoP');
+    }
+    const verdict = this.dpop.verify(request, {
+      endpoint: 'resource',
+      method: request.method,
+      url: this.origin + request.path,
+      accessToken: token,
+      jkt,
+    });
+    return verdict.ok ? undefined : dpopResourceErrorReply(verdict.error, verdict.description);
   }
 
   private delay(ms: number): Promise<void> {

@@ -92,6 +92,61 @@ export interface OAuth2EmulatorOptions extends EmulatorOptions {
   clientCertSubject?: string;
   /** `self_signed_tls_client_auth`: the client's registered certificates (PEM), matched by SHA-256 fingerprint. */
   selfSignedCertificates?: Array<string | Buffer>;
+  /**
+   * Sender-constrained tokens (RFC 9449): the token endpoint demands a `DPoP` proof (ES256, EdDSA, RS256 or PS256)
+   * and issues `token_type: 'DPoP'` tokens bound to the proof's key; the protected resource then accepts such a
+   * token only as `Authorization: DPoP <token>` with a matching proof. `{ requireNonce: true }` also demands
+   * server nonces (§8, §9), one for the token endpoint and one for the resource. Default: no DPoP.
+   */
+  dpop?: boolean | EmulatorDpopOptions;
+}
+
+/** The `oauth2` emulator's DPoP settings. */
+export interface EmulatorDpopOptions {
+  /**
+   * Demand a `nonce` in every proof: a proof without the current one is answered `400 use_dpop_nonce` (token
+   * endpoint) or `401` with `WWW-Authenticate: DPoP error="use_dpop_nonce"` (resource), each with a `DPoP-Nonce`
+   * header; every answer of either carries its current nonce. Default false.
+   */
+  requireNonce?: boolean;
+}
+
+/** Where a DPoP proof is checked: the token endpoint or the protected resource (each has its own nonce). */
+export type EmulatorDpopEndpoint = 'token' | 'resource';
+
+/** The DPoP errors of RFC 9449 the emulator answers with (and `invalid_token` for a token bound to another key). */
+export type EmulatorDpopError = 'invalid_dpop_proof' | 'use_dpop_nonce' | 'invalid_token';
+
+/**
+ * The `DPoP` header of a request as the emulator decoded it: the proof's header and claims as sent (unverified)
+ * and the thumbprint of its public key. Never a private key.
+ */
+export interface EmulatorDpopProof {
+  /** The header's `typ` (`'dpop+jwt'` in a valid proof). */
+  typ?: string;
+  /** The header's `alg`. */
+  alg?: string;
+  /** The RFC 7638 SHA-256 thumbprint (base64url) of the header's `jwk`. */
+  jkt: string;
+  /** The proof's unique id. */
+  jti?: string;
+  /** The HTTP method the proof is for. */
+  htm?: string;
+  /** The URL the proof is for. */
+  htu?: string;
+  /** When it was made, epoch seconds. */
+  iat?: number;
+  /** The server nonce it carries. */
+  nonce?: string;
+  /** At the resource: base64url SHA-256 of the access token. */
+  ath?: string;
+  /**
+   * What the emulator made of it: `'accepted'`, or the error it answered with. Absent when it did not check the
+   * proof (an emulator without `dpop`, a scripted answer, an unknown token).
+   */
+  outcome?: 'accepted' | EmulatorDpopError;
+  /** Why it refused the proof, in the words of its `error_description`. */
+  problem?: string;
 }
 
 export type YouHodlerEmulatorOptions = EmulatorOptions;
@@ -139,7 +194,9 @@ export interface EmulatorErrorNames {
     | 'invalid_scope'
     | 'rate_limited'
     | 'server_error'
-    | 'temporarily_unavailable';
+    | 'temporarily_unavailable'
+    | 'invalid_dpop_proof'
+    | 'use_dpop_nonce';
   youhodler:
     | 'invalid_request'
     | 'unauthorized'
@@ -219,6 +276,8 @@ export interface EmulatorRequest {
   receivedAt: number;
   /** Over HTTPS, the certificate the client presented (absent when it sent none). */
   clientCertificate?: EmulatorClientCertificate;
+  /** The `DPoP` proof, when the request carried one that decodes (with a public `jwk`), whatever the emulator. */
+  dpop?: EmulatorDpopProof;
 }
 
 /** A client certificate as the HTTPS emulator saw it. */
@@ -240,6 +299,8 @@ export interface IssuedToken {
   /** Epoch ms; the protected resource refuses the token from then on. */
   expiresAt: number;
   revoked: boolean;
+  /** A DPoP-bound token: the thumbprint of the key it is bound to (also its JWT's `cnf.jkt`). */
+  jkt?: string;
 }
 
 /** What the protected resource answers to a live token. */
@@ -252,6 +313,8 @@ export interface ProtectedResourceAnswer {
   path: string;
   /** The request body, echoed back. */
   body: string;
+  /** A DPoP-bound token: the thumbprint of its key. */
+  jkt?: string;
 }
 
 /** A running emulator. Every setter returns the emulator, so calls chain. */
@@ -266,7 +329,10 @@ export interface Emulator<N extends EmulatorName = EmulatorName> {
    */
   readonly issuer: string;
   readonly tokenUrl: string;
-  /** The protected resource (`GET|POST … <baseUrl>/ping`); it accepts only live tokens. */
+  /**
+   * The protected resource (`GET|POST … <baseUrl>/ping`); it accepts only live tokens (a DPoP-bound one as
+   * `Authorization: DPoP` with a proof by its key).
+   */
   readonly resourceUrl: string;
   /** The current credentials. */
   readonly clientId: string;
@@ -279,7 +345,8 @@ export interface Emulator<N extends EmulatorName = EmulatorName> {
   /**
    * Client options for `OAuthModule.forRoot({ clients: { name: emulator.clientOptions() } })`. The
    * `oauth2` emulator sets `authMethod` to its first method beyond the secret ones, if any; add the
-   * `privateKey` (private_key_jwt) or `tls` (the TLS methods) yourself, as overrides.
+   * `privateKey` (private_key_jwt) or `tls` (the TLS methods) yourself, as overrides. With `dpop` it adds
+   * `dpop: true`.
    */
   clientOptions(overrides?: Partial<EmulatorClientOptions[N]>): EmulatorClientOptions[N];
   /** The next answer(s) of the token endpoint (or the resource) fail as given. Failures queue up. */
@@ -292,8 +359,15 @@ export interface Emulator<N extends EmulatorName = EmulatorName> {
   setCredentials(credentials: { clientId?: string; clientSecret: string; keepPrevious?: boolean }): this;
   /** Revokes one token, or every token when none is given; returns how many were live. */
   revoke(accessToken?: string): number;
-  /** Whether the protected resource would accept this token now. */
+  /** Whether the protected resource would accept this token now (with its DPoP proof, for a bound one). */
   isLive(accessToken: string): boolean;
+  /**
+   * The DPoP nonce the token endpoint (default) or the resource expects now (`undefined` without `dpop`). It stays
+   * until `rotateDpopNonce`; a scripted `use_dpop_nonce` answer carries it too.
+   */
+  dpopNonce(endpoint?: EmulatorDpopEndpoint): string | undefined;
+  /** Replaces the DPoP nonce of one endpoint, or both: a proof with the old one gets `use_dpop_nonce`. */
+  rotateDpopNonce(endpoint?: EmulatorDpopEndpoint): this;
   /** The JSON Web Key Set the JWTs are signed with (also served at `<baseUrl>/.well-known/jwks.json`). */
   jwks(): { keys: Array<Record<string, unknown>> };
   /** Forgets recorded requests and pending scripted failures (issued tokens stay live). */

@@ -1,6 +1,7 @@
 import { type EmulatorDialect, type TokenRequestCheck, rfc6749TokenBody } from './emulator-dialect.js';
 import type { EmulatorErrorNames, ErrorDetails, OAuth2EmulatorOptions, RawReply } from './emulator.types.js';
 import { authorizationServerMetadata } from './emulator-discovery.js';
+import { DPOP_ALGORITHMS, dpopResourceErrorReply } from './dpop-verifier.js';
 import { oauth2ClientAuthenticator, SECRET_METHODS } from './oauth2-client-auth.js';
 import { mediaType, repeatedParam } from './request-checks.js';
 
@@ -17,6 +18,9 @@ const STATUS: Record<OAuth2Error, number> = {
   rate_limited: 429,
   server_error: 500,
   temporarily_unavailable: 503,
+  // RFC 9449 §5 at the token endpoint; the resource answers these with a 401 and a DPoP challenge.
+  invalid_dpop_proof: 400,
+  use_dpop_nonce: 400,
 };
 
 function rfcError(error: OAuth2Error, description?: string, headers?: Record<string, string>): RawReply {
@@ -27,6 +31,11 @@ function rfcError(error: OAuth2Error, description?: string, headers?: Record<str
   };
 }
 
+const DPOP_DESCRIPTIONS = {
+  invalid_dpop_proof: 'the DPoP proof is invalid',
+  use_dpop_nonce: 'the resource server requires a nonce in the DPoP proof',
+};
+
 const reject = (error: OAuth2Error, description: string, headers?: Record<string, string>): TokenRequestCheck => ({
   ok: false,
   reply: rfcError(error, description, headers),
@@ -36,12 +45,14 @@ const reject = (error: OAuth2Error, description: string, headers?: Record<string
  * A plain RFC 6749 §4.4 server: `POST /oauth/token`, form body, one client authentication method
  * (secrets by default; JWT assertions and client certificates on request), optional scope checked
  * against `scopes`. Unknown parameters (audience, resource, …) are ignored, as §3.2 says. It
- * publishes RFC 8414 metadata.
+ * publishes RFC 8414 metadata. With `dpop`, tokens are DPoP-bound (RFC 9449; the proofs are checked
+ * by the shared server).
  */
 export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'oauth2'> {
   const methods = options.authMethods ?? ['client_secret_basic', 'client_secret_post'];
   const allowed = options.scopes;
   const authenticate = oauth2ClientAuthenticator(options, methods);
+  const dpop = options.dpop ? { requireNonce: options.dpop !== true && options.dpop.requireNonce === true } : undefined;
   // The method clientOptions() sets up: the first beyond the secrets, else Basic (the library's default).
   const preferred =
     methods.find((m) => !SECRET_METHODS.includes(m)) ??
@@ -52,6 +63,7 @@ export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'
     tokenPath: '/oauth/token',
     tokenFormat: 'opaque',
     expiresIn: 'seconds',
+    ...(dpop === undefined ? {} : { dpop }),
 
     checkTokenRequest(request, credentials, now, endpoint) {
       if (mediaType(request) !== 'application/x-www-form-urlencoded') {
@@ -81,17 +93,23 @@ export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'
     tokenReply(token) {
       return {
         status: 200,
-        body: rfc6749TokenBody(token, 'Bearer', token.scope === undefined ? {} : { scope: token.scope }),
+        body: rfc6749TokenBody(
+          token,
+          token.jkt === undefined ? 'Bearer' : 'DPoP',
+          token.scope === undefined ? {} : { scope: token.scope },
+        ),
         headers: { 'cache-control': 'no-store', pragma: 'no-cache' },
       };
     },
 
-    errorReply: (error, details: ErrorDetails) =>
-      rfcError(
-        error,
-        details.description,
-        error === 'rate_limited' && details.retryAfterSeconds === undefined ? { 'retry-after': '1' } : undefined,
-      ),
+    errorReply: (error, details: ErrorDetails, request) =>
+      request.kind === 'resource' && (error === 'invalid_dpop_proof' || error === 'use_dpop_nonce')
+        ? dpopResourceErrorReply(error, details.description ?? DPOP_DESCRIPTIONS[error])
+        : rfcError(
+            error,
+            details.description,
+            error === 'rate_limited' && details.retryAfterSeconds === undefined ? { 'retry-after': '1' } : undefined,
+          ),
     invalidTokenReply: () => rfcError('invalid_client', 'invalid or expired access token'),
     notFoundReply: () => ({ status: 404, body: { error: 'not_found' } }),
     methodNotAllowedReply: () => ({
@@ -99,7 +117,10 @@ export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'
       body: { error: 'invalid_request', error_description: 'method not allowed' },
     }),
 
-    metadata: (endpoint) => authorizationServerMetadata(endpoint, methods, allowed),
+    metadata: (endpoint) => ({
+      ...authorizationServerMetadata(endpoint, methods, allowed),
+      ...(dpop === undefined ? {} : { dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS] }),
+    }),
 
     clientOptions: (baseUrl, { clientId, clientSecret }) => ({
       strategy: 'oauth2',
@@ -109,6 +130,7 @@ export function oauth2Dialect(options: OAuth2EmulatorOptions): EmulatorDialect<'
       ...(preferred === 'private_key_jwt' || preferred?.endsWith('tls_client_auth') ? {} : { clientSecret }),
       ...(preferred === undefined ? {} : { authMethod: preferred }),
       ...(allowed === undefined ? {} : { scope: allowed }),
+      ...(dpop === undefined ? {} : { dpop: true }),
     }),
   };
 }

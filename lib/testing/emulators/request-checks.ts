@@ -27,9 +27,11 @@ export function readBasic(
   }
 }
 
-/** The bearer token of `Authorization: Bearer …`, if any. */
-export function readBearer(request: EmulatorRequest): string | undefined {
-  return /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+/** The access token of `Authorization: Bearer …` or `Authorization: DPoP …` (RFC 9449 §7.1), if any. */
+export function readAccessToken(request: EmulatorRequest): { scheme: 'Bearer' | 'DPoP'; token: string } | undefined {
+  const match = /^(Bearer|DPoP)\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  if (!match) return undefined;
+  return { scheme: match[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2]! };
 }
 
 /** A JSON object body, or undefined when the body is not one. */

@@ -59,6 +59,8 @@ export class TokenRegistry {
             client_id: grant.clientId,
             ...(grant.scope === undefined ? {} : { scope: grant.scope }),
             ...settings.extraClaims,
+            // RFC 9449 §6.1: the key a DPoP-bound JWT is bound to.
+            ...(grant.jkt === undefined ? {} : { cnf: { jkt: grant.jkt } }),
           })
         : randomBytes(28).toString('hex');
     const record: IssuedToken = {
@@ -68,6 +70,7 @@ export class TokenRegistry {
       issuedAt,
       expiresAt,
       revoked: false,
+      ...(grant.jkt === undefined ? {} : { jkt: grant.jkt }),
     };
     this.issued.push(record);
     this.byToken.set(accessToken, record);
@@ -75,6 +78,7 @@ export class TokenRegistry {
       accessToken,
       scope: grant.scope,
       expiresIn: writeExpiresIn(settings.expiresIn, settings.lifetimeSeconds, expiresAt),
+      ...(grant.jkt === undefined ? {} : { jkt: grant.jkt }),
     };
   }
 

@@ -1,0 +1,93 @@
+// Run under callgrind by bench/instructions.mjs (section 7d): the fetch and undici layers of the
+// library alone, against what the same call costs with a static header. The transport under them
+// is a stub that answers at once and synchronously drives the handler, so neither the network nor
+// Node's fetch machinery (whose own counts move by up to 2× between rounds) is in the count: what
+// is left is the library's own work per call, and the baseline's (a header copy).
+//   node bench/transport-instructions-client.mjs <fetch|undici>-<library|baseline> <origin> <calls>
+import { createInterface } from 'node:readline';
+import { credentials, nestApp, staticAuthorization } from './subjects.mjs';
+
+const [side, origin, calls] = process.argv.slice(2);
+const [transport, which] = side.split('-');
+const LIB = new URL(process.env.BENCH_LIB ?? '../dist/esm/index.js', import.meta.url);
+const { OAuthModule, OAuthFetch, TokenService } = await import(LIB.href);
+const { OAuthDispatcher } = await import(new URL('./undici/index.js', LIB).href);
+const env = { origin, tokenUrl: `${origin}/oauth/token`, apiUrl: `${origin}/api/data` };
+const authorization = await staticAuthorization(env);
+
+const RAW_HEADERS = [Buffer.from('content-type'), Buffer.from('application/json')];
+const BODY = Buffer.from('{"ok":true}');
+const failures = [];
+/** undici's older handler API, as `request()` hands the dispatcher. */
+const handler = {
+  onConnect() {},
+  onHeaders: () => true,
+  onData: () => true,
+  onComplete() {},
+  onError(error) {
+    failures.push(error);
+  },
+};
+function answer(_options, h) {
+  h.onConnect(() => undefined);
+  h.onHeaders(200, RAW_HEADERS, () => undefined, 'OK');
+  h.onData(BODY);
+  h.onComplete([]);
+  return true;
+}
+const RESPONSE = { status: 200, headers: { get: () => null } };
+globalThis.fetch = async () => RESPONSE;
+
+const app =
+  which === 'library'
+    ? await nestApp(
+        [
+          OAuthModule.forRoot({
+            logger: false,
+            telemetry: false,
+            clients: {
+              api: {
+                strategy: 'oauth2',
+                tokenUrl: env.tokenUrl,
+                clientId: credentials.CLIENT_ID,
+                clientSecret: credentials.CLIENT_SECRET,
+                attachTo: [`${origin}/api`],
+              },
+            },
+          }),
+        ],
+        [OAuthDispatcher],
+      )
+    : undefined;
+
+let call;
+const options = { origin, path: '/api/data', method: 'GET', headers: { accept: 'application/json' } };
+if (transport === 'undici') {
+  if (app) {
+    const dispatcher = app.get(OAuthDispatcher);
+    dispatcher.agentDispatch = answer;
+    call = () => dispatcher.dispatch(options, handler);
+  } else {
+    call = () => answer({ ...options, headers: { ...options.headers, authorization } }, handler);
+  }
+} else if (app) {
+  const { fetch } = app.get(OAuthFetch);
+  call = () => fetch(env.apiUrl, { headers: { accept: 'application/json' } });
+} else {
+  call = () => globalThis.fetch(env.apiUrl, { headers: { accept: 'application/json', authorization } });
+}
+
+// The token is cached before any call is counted (a dispatch does not wait for a token it fetches).
+if (app) await app.get(TokenService).getToken('api');
+const run = async () => {
+  for (let i = 0; i < Number(calls); i++) await call();
+  if (failures.length > 0) throw failures[0];
+};
+await run();
+console.log('ready');
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line !== 'go') break;
+  await run();
+  console.log('done');
+}
+await app?.close();
