@@ -48,6 +48,7 @@ export type {
   ClientAuthOptions,
   PrivateKeyInput,
 } from './client-auth/client-auth.options.js';
+export type { DpopAlgorithm, DpopOption } from './dpop/dpop.options.js';
 export type { AlternativePaymentsClientOptions } from './strategies/alternative-payments.strategy.js';
 export type { FirstVisionClientOptions } from './strategies/firstvision.strategy.js';
 export type { OAuth2ClientOptions } from './strategies/oauth2.strategy.js';

@@ -62,6 +62,7 @@ export class OAuthClients {
       this.registry.set(client);
       this.warnSharedPrefixes(name);
       if (previous !== undefined) await this.tokens.dropClient(name);
+      this.logger.log(logMessages.clientAdded(name, previous !== undefined), LOG_CONTEXT);
     });
   }
 
@@ -75,6 +76,7 @@ export class OAuthClients {
     return this.serial(name, async () => {
       if (!this.registry.delete(name)) throw new OAuthConfigError(configMessages.unknownClient(name), name);
       await this.tokens.dropClient(name);
+      this.logger.log(logMessages.clientRemoved(name), LOG_CONTEXT);
     });
   }
 

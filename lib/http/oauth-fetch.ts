@@ -92,10 +92,11 @@ export class OAuthFetch {
       if (this.targets.ofUrl(url).excluded) return fetch(input, rest);
     }
     const call: Carrying = { chosen, selection, origin: target.origin, token };
-    let { response, carried, proved } = await this.follow(options, hop(), call);
+    const first = await this.follow(options, hop(), call);
+    let { response, carried } = first;
     if (response.status !== 401 || !carried) return response;
     // RFC 9449 §9: a nonce demand, not a refusal of the token: sent once more with the nonce.
-    if (proved && isReplayable(body) && apiWantsNonce(401, response.headers.get('www-authenticate'))) {
+    if (first.proved && isReplayable(body) && apiWantsNonce(401, response.headers.get('www-authenticate'))) {
       chosen.participant.nonceRetried(chosen.client);
       await response.body?.cancel();
       ({ response, carried } = await this.follow(options, hop(), call));

@@ -15,8 +15,10 @@ export const logMessages = {
   noExpiresIn: (name: string, assumedSeconds: number) =>
     `${client(name)}: the token endpoint sent no expires_in; assuming ${assumedSeconds} s`,
   // Events (the logging listener)
-  tokenFetched: (name: string, fingerprint: string, expires: string, source: 'endpoint' | 'store') =>
-    `Got token ${fingerprint} for ${client(name)}${source === 'store' ? ' from the shared store' : ''}, expires ${expires}`,
+  tokenFetched: (name: string, fingerprint: string, expires: string, source: 'endpoint' | 'store') => {
+    const from = source === 'store' ? ' from the shared store' : '';
+    return `Got token ${fingerprint} for ${client(name)}${from}, expires ${expires}`;
+  },
   tokenFailed: (name: string, code: string, attempts: number) =>
     `Token request for ${client(name)} failed with ${code} after ${attempts} attempt${attempts === 1 ? '' : 's'}`,
   cooldownStarted: (name: string, code: string, retryAfterMs: number) =>
@@ -29,6 +31,11 @@ export const logMessages = {
     `Background refresh for ${client(name)} failed (${code}); the current token is served until it expires`,
   warmUpFailed: (name: string, code: string) =>
     `Warm-up: no token for ${client(name)} (${code}); the first call will ask again`,
+  clientAdded: (name: string, replaced: boolean) =>
+    `${client(name)} ${replaced ? 'replaced' : 'added'} at runtime${replaced ? '; its cached tokens dropped' : ''}`,
+  clientRemoved: (name: string) => `${client(name)} removed; its tokens dropped`,
+  secretRotated: (name: string) =>
+    `${client(name)}: invalid_client, and the credential provider now gives another value; retrying once`,
   credentialsReplaced: (name: string) => `${client(name)}: credentials replaced; cached tokens dropped`,
   cached: (name: string, fingerprint: string) => `Cached token ${fingerprint} for ${client(name)}`,
   storeCallFailed: (what: string, errorName: string) =>

@@ -114,6 +114,7 @@ export class TokenFetcher {
           const again = await readCredentials(secret, keyProvider, timeoutMs, closed);
           if (!('code' in again) && !sameCredentials(credentials, again)) {
             rotated = again;
+            this.logger.warn(logMessages.secretRotated(client.name), LOG_CONTEXT);
             continue;
           }
         }

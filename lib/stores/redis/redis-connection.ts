@@ -74,8 +74,9 @@ export class RedisClient {
   }
 
   /**
-   * Runs a script outside the bound and the outage gate, queued behind whatever the connection
-   * still holds: to undo a command that timed out but may still run.
+   * Runs a script outside the bound and the outage gate, without waiting for it, queued behind
+   * whatever the connection still holds: the lock's own upkeep (renew, release), and undoing a
+   * command that timed out but may still run.
    */
   scriptLater(script: RedisScript, keys: string[], args: string[]): void {
     const commands = this.commands;

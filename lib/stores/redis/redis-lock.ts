@@ -105,7 +105,7 @@ export class RedisLock {
   async hold(keys: RedisKeys, key: string, fence: string, fetch: () => Promise<StoredToken>): Promise<StoredToken> {
     const renew = setInterval(
       () => {
-        this.client.script(RENEW, [keys.lock], [fence, String(this.ttlMs)]).catch(() => undefined);
+        this.client.scriptLater(RENEW, [keys.lock], [fence, String(this.ttlMs)]);
       },
       Math.max(Math.floor(this.ttlMs / 3), 10),
     );
@@ -118,7 +118,9 @@ export class RedisLock {
       clearInterval(renew);
       // Not awaited: the token is written already, and its waiters woken. On the same connection as
       // the write, the release reaches Redis after it, and before this replica's next ACQUIRE of the key.
-      this.client.script(RELEASE, [keys.lock], [fence]).catch(() => undefined);
+      // Renewals and the release go out even while the store waits for its next probe: a lock left
+      // behind would hold every other replica's callers of the key for up to `ttlMs`.
+      this.client.scriptLater(RELEASE, [keys.lock], [fence]);
     }
   }
 
