@@ -109,8 +109,11 @@ class AxiosBearerHook {
       stripped: false,
     };
     config.headers.set('Authorization', participant.authorization(client, token));
-    const proof = participant.dpopProof(client, token, config.method ?? 'get', fullPath(config));
-    if (proof !== undefined) config.headers.set('DPoP', proof);
+    // The URL a proof names is only worked out when there is a proof to make (not for a bearer call).
+    const signer = participant.dpopSigner(client, token);
+    if (signer !== undefined) {
+      config.headers.set('DPoP', signer.proof(config.method ?? 'get', fullPath(config), token.accessToken));
+    }
     config.beforeRedirect = guardRedirects(this.participants, origin, attachment, config.beforeRedirect);
     this.attachments.set(config, attachment);
     return config;
@@ -233,8 +236,10 @@ function guardRedirects(
     if (tokenMayFollow(participants, origin, next)) {
       // A DPoP proof names its request: every hop gets its own.
       const { participant, client, token } = attachment;
-      const proof = participant.dpopProof(client, token, String(options.method ?? 'GET'), next!.href);
-      if (proof !== undefined && headers !== undefined) setHeader(headers, 'dpop', proof);
+      const signer = participant.dpopSigner(client, token);
+      if (signer !== undefined && headers !== undefined) {
+        setHeader(headers, 'dpop', signer.proof(String(options.method ?? 'GET'), next!.href, token.accessToken));
+      }
       return;
     }
     // follow-redirects may have dropped the header itself (another host): the hop goes without it either way.

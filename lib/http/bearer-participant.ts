@@ -6,6 +6,11 @@ import type { AttachToMatch } from './attach-to.matcher.js';
  * and its TokenService. Several apps in one process may share an axios instance (plain `HttpModule`
  * binds the process-wide axios default); each registers as a participant of ONE hook.
  */
+/** Makes a client's DPoP proofs: one per request and per redirect hop (`ath` binds it to the token). */
+export interface DpopSigner {
+  proof(method: string, url: string, accessToken: string): string;
+}
+
 export interface BearerParticipant {
   knows(client: string): boolean;
   match(url: URL): AttachToMatch | undefined;
@@ -15,8 +20,11 @@ export interface BearerParticipant {
   getToken(client: string, scope: string | string[] | undefined): Promise<AccessToken>;
   /** `Bearer <token>`, or `DPoP <token>` for a DPoP client's DPoP-bound token. */
   authorization(client: string, token: AccessToken): string;
-  /** A fresh DPoP proof for this request (and redirect hop) when the token is DPoP-bound, else `undefined`. */
-  dpopProof(client: string, token: AccessToken, method: string, url: string): string | undefined;
+  /**
+   * What signs this token's DPoP proofs, when it is DPoP-bound; `undefined` for a bearer call (most
+   * calls), so a transport computes the request URL a proof names only when there is a proof to make.
+   */
+  dpopSigner(client: string, token: AccessToken): DpopSigner | undefined;
   /** Keeps the `DPoP-Nonce` of an answer to a DPoP call, for the next proof to that origin. */
   dpopNonce(client: string, url: string, nonce: string | null | undefined): void;
   /** Reports a call sent once more after a DPoP nonce demand (the token is kept). */

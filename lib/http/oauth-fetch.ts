@@ -128,9 +128,10 @@ export class OAuthFetch {
     const { participant, client } = call.chosen;
     let headers: HeaderRecord = { ...hop.headers, authorization: participant.authorization(client, call.token) };
     let carried = true;
+    const signer = participant.dpopSigner(client, call.token);
     for (let redirects = 0; ; redirects++) {
       // A DPoP proof names its request: every hop that carries the token gets its own.
-      const proof = carried ? participant.dpopProof(client, call.token, hop.method, hop.url) : undefined;
+      const proof = carried ? signer?.proof(hop.method, hop.url, call.token.accessToken) : undefined;
       const response = await fetch(hop.url, {
         ...init,
         method: hop.method,

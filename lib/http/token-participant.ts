@@ -8,7 +8,7 @@ import { logMessages } from '../observability/log-messages.js';
 import type { OAuthEvents } from '../observability/oauth-events.js';
 import type { TokenService } from '../token.service.js';
 import { AttachToMatcher, type AttachToMatch } from './attach-to.matcher.js';
-import type { BearerParticipant } from './bearer-participant.js';
+import type { BearerParticipant, DpopSigner } from './bearer-participant.js';
 import { isDpopBound } from '../dpop/dpop-challenge.js';
 import type { DpopSigners } from '../dpop/dpop-signers.js';
 
@@ -60,11 +60,11 @@ export class TokenParticipant implements BearerParticipant {
       : `Bearer ${token.accessToken}`;
   }
 
-  /** A fresh proof for this request (and hop) when the token is DPoP-bound; `undefined` for a bearer call. */
-  dpopProof(client: string, token: AccessToken, method: string, url: string): string | undefined {
+  /** The client's proof maker when the token is DPoP-bound; `undefined` for a bearer call. */
+  dpopSigner(client: string, token: AccessToken): DpopSigner | undefined {
     if (!isDpopBound(token.tokenType)) return undefined;
     const resolved = this.current(client);
-    return resolved === undefined ? undefined : this.dpop.of(resolved)?.proof(method, url, token.accessToken);
+    return resolved === undefined ? undefined : this.dpop.of(resolved);
   }
 
   /** Keeps the `DPoP-Nonce` an answer to a DPoP call carried, for the next proof to that origin. */

@@ -35,9 +35,10 @@ export class CarriedCall {
     const { participant, client } = this.chosen;
     const headers = withAuthorization(this.options.headers, participant.authorization(client, token));
     // A DPoP proof names its request: every hop gets its own.
-    const proof = participant.dpopProof(client, token, this.options.method, requestUrl(this.options));
-    if (proof !== undefined) headers.dpop = proof;
-    this.proved = proof !== undefined;
+    const signer = participant.dpopSigner(client, token);
+    if (signer !== undefined)
+      headers.dpop = signer.proof(this.options.method, requestUrl(this.options), token.accessToken);
+    this.proved = signer !== undefined;
     return this.next({ ...this.options, headers }, handler);
   }
 

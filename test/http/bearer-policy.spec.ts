@@ -24,7 +24,7 @@ function participant(clients: string[], tokenEndpoints: string[] = []): BearerPa
     getToken: () => Promise.reject(new Error('not used here')),
     rejected: () => Promise.resolve(),
     authorization: (_client, token) => `Bearer ${token.accessToken}`,
-    dpopProof: () => undefined,
+    dpopSigner: () => undefined,
     dpopNonce: () => undefined,
     nonceRetried: () => undefined,
   };
