@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { AXIOS_STARTUP_HOLD_PROVIDER } from './http/axios-startup-hold.js';
 import { OAuthFetch } from './http/oauth-fetch.js';
 import { OAuthHttpInterceptor } from './http/oauth-http.interceptor.js';
 import { OAuthClients } from './oauth-clients.service.js';
@@ -18,8 +18,9 @@ import { TokenService } from './token.service.js';
  * `OAuthModule.forRoot({ clients })` or `OAuthModule.forRootAsync({ useFactory, inject, isGlobal })`.
  */
 @Module({
-  imports: [DiscoveryModule],
   providers: [
+    // First: it must exist before any provider of the app can call its HttpService.
+    AXIOS_STARTUP_HOLD_PROVIDER,
     ...OAUTH_OPTION_PROVIDERS,
     ...OBSERVABILITY_PROVIDERS,
     RecentTokens,

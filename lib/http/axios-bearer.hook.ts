@@ -31,37 +31,56 @@ class AxiosBearerHook {
   private readonly participants: BearerParticipant[] = [];
   private readonly targets = new RequestTargets(this.participants);
   private readonly attachments = new WeakMap<object, Attachment>();
+  /** Startup holds: while any is pending, calls wait (an OAuthModule is being created and will join). */
+  private readonly holds = new Set<Promise<void>>();
   private requestId: number | undefined;
   private responseId: number | undefined;
 
   constructor(private readonly axios: AxiosInstance) {}
 
-  get size(): number {
-    return this.participants.length;
+  get idle(): boolean {
+    return this.participants.length === 0 && this.holds.size === 0;
   }
 
   add(participant: BearerParticipant): void {
     if (this.participants.includes(participant)) return;
     this.participants.push(participant);
     this.targets.clear();
-    if (this.requestId === undefined) {
-      this.requestId = this.axios.interceptors.request.use((config) => this.onRequest(config));
-      this.responseId = this.axios.interceptors.response.use(
-        (response) => this.onResponse(response),
-        (error: unknown) => this.onResponseError(error),
-      );
-    }
+    this.install();
   }
 
   remove(participant: BearerParticipant): void {
     const index = this.participants.indexOf(participant);
     if (index >= 0) this.participants.splice(index, 1);
     this.targets.clear();
-    if (this.participants.length === 0 && this.requestId !== undefined) {
-      this.axios.interceptors.request.eject(this.requestId);
-      this.axios.interceptors.response.eject(this.responseId!);
-      this.requestId = this.responseId = undefined;
-    }
+    this.ejectIfIdle();
+  }
+
+  /** Calls wait until `released` settles; then they go through the participants of that moment. */
+  hold(released: Promise<void>): void {
+    this.holds.add(released);
+    this.install();
+    void released.then(() => {
+      this.holds.delete(released);
+      this.ejectIfIdle();
+    });
+  }
+
+  private install(): void {
+    if (this.requestId !== undefined) return;
+    this.requestId = this.axios.interceptors.request.use((config) => this.onRequest(config));
+    this.responseId = this.axios.interceptors.response.use(
+      (response) => this.onResponse(response),
+      (error: unknown) => this.onResponseError(error),
+    );
+  }
+
+  private ejectIfIdle(): void {
+    if (!this.idle || this.requestId === undefined) return;
+    this.axios.interceptors.request.eject(this.requestId);
+    this.axios.interceptors.response.eject(this.responseId!);
+    this.requestId = this.responseId = undefined;
+    if (hooks.get(this.axios) === this) hooks.delete(this.axios);
   }
 
   /**
@@ -72,7 +91,10 @@ class AxiosBearerHook {
     config: InternalAxiosRequestConfig,
   ): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> {
     const option = config.oauth;
-    if (option === false || this.participants.length === 0) return config;
+    if (option === false) return config;
+    // Made while an OAuthModule is still being created: the call waits for it to join.
+    if (this.holds.size > 0) return Promise.all(this.holds).then(() => this.onRequest(config));
+    if (this.participants.length === 0) return config;
     // A header (or `auth`) the caller set is never overwritten, and no token is fetched for it.
     if (config.headers.has('Authorization') || config.auth !== undefined) return config;
     const selection = readSelection(option);
@@ -253,17 +275,26 @@ function guardRedirects(
 
 const hooks = new WeakMap<AxiosInstance, AxiosBearerHook>();
 
-/** Adds `participant` to the axios instance's hook, installing the interceptors on first use. */
-export function joinAxiosInstance(axios: AxiosInstance, participant: BearerParticipant): void {
+function hookOf(axios: AxiosInstance): AxiosBearerHook {
   let hook = hooks.get(axios);
   if (hook === undefined) hooks.set(axios, (hook = new AxiosBearerHook(axios)));
-  hook.add(participant);
+  return hook;
+}
+
+/** Adds `participant` to the axios instance's hook, installing the interceptors on first use. */
+export function joinAxiosInstance(axios: AxiosInstance, participant: BearerParticipant): void {
+  hookOf(axios).add(participant);
 }
 
 /** Removes `participant`; the last one to leave ejects the interceptors. */
 export function leaveAxiosInstance(axios: AxiosInstance, participant: BearerParticipant): void {
-  const hook = hooks.get(axios);
-  if (hook === undefined) return;
-  hook.remove(participant);
-  if (hook.size === 0) hooks.delete(axios);
+  hooks.get(axios)?.remove(participant);
+}
+
+/**
+ * Makes the axios instance's calls wait until `released` settles (it must: see AxiosStartupHold),
+ * so a call made while OAuthModule is still being created goes out with the token it should carry.
+ */
+export function holdAxiosInstance(axios: AxiosInstance, released: Promise<void>): void {
+  hookOf(axios).hold(released);
 }

@@ -1,4 +1,5 @@
-import type { DiscoveryService } from '@nestjs/core';
+import type { ModulesContainer } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { AxiosInstance } from 'axios';
 
 /**
@@ -8,9 +9,9 @@ import type { AxiosInstance } from 'axios';
  * holding an axios instance) rather than by class, so a second copy of `@nestjs/axios` in
  * `node_modules` is found too.
  */
-export function discoverHttpAxiosInstances(discovery: DiscoveryService): Set<AxiosInstance> {
+export function discoverHttpAxiosInstances(providers: Iterable<InstanceWrapper>): Set<AxiosInstance> {
   const found = new Set<AxiosInstance>();
-  for (const wrapper of discovery.getProviders()) {
+  for (const wrapper of providers) {
     if (wrapper.isTransient || !wrapper.isDependencyTreeStatic()) continue;
     const axios =
       axiosRefOf(wrapper.instance) ??
@@ -18,6 +19,29 @@ export function discoverHttpAxiosInstances(discovery: DiscoveryService): Set<Axi
     if (axios !== undefined) found.add(axios);
   }
   return found;
+}
+
+/**
+ * Calls `created` with each axios instance Nest is still making (`HttpModule.registerAsync(...)`,
+ * whose factory waits for its options) as soon as it exists: before the `HttpService` that wraps
+ * it, which Nest creates only after that. Reads the load's settlement, which Nest sets on every
+ * provider it starts loading; without one (another Nest), nothing is called.
+ */
+export function whenAxiosInstancesCreated(
+  providers: Iterable<InstanceWrapper>,
+  created: (axios: AxiosInstance) => void,
+): void {
+  for (const wrapper of providers) {
+    if (wrapper.token !== AXIOS_INSTANCE_TOKEN || wrapper.isTransient || wrapper.instance != null) continue;
+    void wrapper.settlementSignal?.asPromise().then(() => {
+      if (isAxiosInstance(wrapper.instance)) created(wrapper.instance);
+    });
+  }
+}
+
+/** Every provider of every module of the app (what `DiscoveryService.getProviders()` walks). */
+export function* providersOf(modules: ModulesContainer): Generator<InstanceWrapper> {
+  for (const module of modules.values()) yield* module.providers.values();
 }
 
 /**
