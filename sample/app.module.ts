@@ -8,6 +8,9 @@ import { ProvidersController } from './api/providers.controller.js';
 import { PrometheusMetrics } from './observability/prometheus-metrics.js';
 import { oauthOptionsFromConfig } from './config/oauth-options.factory.js';
 import { PROVIDERS } from './providers.js';
+import type { PartnerAccount } from './tenants/merchants.js';
+import { MerchantsModule } from './tenants/merchants.module.js';
+import { SecretVault } from './tenants/secret-vault.js';
 import type { UpstreamApi } from './upstream/upstream-api.js';
 import { upstreamApiToken, UpstreamModule } from './upstream/upstream.module.js';
 import { Upstreams } from './upstream/upstreams.js';
@@ -18,11 +21,18 @@ export interface AppOptions {
   clock?: OAuthClock;
   /** `--serve`: the OpenTelemetry SDK with its Prometheus exporter, for `GET /metrics`. */
   metrics?: PrometheusMetrics;
+  /** The merchants' accounts at the partner API (their clients are added at runtime) and the vault of their secrets. */
+  partner?: { accounts: readonly PartnerAccount[]; vault: SecretVault };
 }
 
 @Module({})
 export class AppModule {
-  static register({ emulatedEnv = {}, clock, metrics }: AppOptions = {}): DynamicModule {
+  static register({
+    emulatedEnv = {},
+    clock,
+    metrics,
+    partner = { accounts: [], vault: new SecretVault() },
+  }: AppOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -33,6 +43,7 @@ export class AppModule {
           useFactory: (config: ConfigService) => oauthOptionsFromConfig(config, clock),
         }),
         ...PROVIDERS.map((provider) => UpstreamModule.forProvider(provider)),
+        MerchantsModule.register(partner.accounts, partner.vault),
         TerminusModule,
       ],
       controllers: [ProvidersController, HealthController],

@@ -1,11 +1,15 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { TokenService, type OAuthClock } from 'nestjs-client-credentials';
+import { OAuthClients, TokenService, type OAuthClock } from 'nestjs-client-credentials';
 import { AppModule } from './app.module.js';
 import { PrometheusMetrics } from './observability/prometheus-metrics.js';
 import { startEmulatedProviders } from './emulated-providers.js';
 import { isConfiguredForReal, PROVIDERS } from './providers.js';
+import { startEmulatedPartner } from './tenants/emulated-partner.js';
+import { MerchantConnections } from './tenants/merchant-connections.service.js';
+import { MERCHANTS } from './tenants/merchants.js';
+import { SecretVault } from './tenants/secret-vault.js';
 import { Upstreams } from './upstream/upstreams.js';
 import { terminalProgress } from './walkthrough/progress.js';
 import { COLOURS, fit, PLAIN } from './walkthrough/report.js';
@@ -44,17 +48,26 @@ export async function runSample({
     PROVIDERS.filter((p) => !isConfiguredForReal(p)),
     clock,
   );
+  // The merchants' partner is always emulated: the secret of each merchant's client goes into the vault.
+  const vault = new SecretVault();
+  const partner = await startEmulatedPartner(MERCHANTS, vault, clock).catch(async (error: unknown) => {
+    await emulated.close();
+    throw error;
+  });
   let app: INestApplication | undefined;
   const metrics = serve ? PrometheusMetrics.start() : undefined;
   const close = async () => {
     await app?.close();
     await metrics?.stop();
     await emulated.close();
+    await partner.close();
   };
   try {
-    app = await NestFactory.create(AppModule.register({ emulatedEnv: emulated.env, clock, metrics }), {
+    const options = { emulatedEnv: emulated.env, clock, metrics, partner: { accounts: partner.accounts, vault } };
+    app = await NestFactory.create(AppModule.register(options), {
       logger: serve ? ['log', 'warn', 'error'] : false,
     });
+    const merchants = app.get(MerchantConnections);
     print(style.bold(fit('nestjs-client-credentials · sample', 0)));
     print(
       style.dim(
@@ -63,6 +76,9 @@ export async function runSample({
     );
 
     if (serve) {
+      // The merchants already connected, as an app adds them from its database when it starts.
+      await app.init();
+      for (const account of merchants.all()) await merchants.connect(account);
       await app.listen(port, '127.0.0.1');
       const base = await app.getUrl();
       print('');
@@ -72,6 +88,9 @@ export async function runSample({
       print(`  GET ${base}/health          the OAuth health indicator (@nestjs/terminus)`);
       print(`  GET ${base}/metrics         OpenTelemetry metrics, Prometheus text format`);
       for (const provider of PROVIDERS) print(`  GET ${base}/providers/${provider.name}/ping`);
+      print(`  GET ${base}/merchants       each merchant's client, added at runtime`);
+      for (const { merchant } of merchants.all()) print(`  GET ${base}/merchants/${merchant.id}/ping`);
+      print(`  DELETE ${base}/merchants/acme/connection   removes its client (PUT adds it)`);
       return { exitCode: 0, close };
     }
 
@@ -85,6 +104,13 @@ export async function runSample({
       progress: terminalProgress(out, actualClock),
       style,
       print,
+      tenants: {
+        connections: merchants,
+        clients: app.get(OAuthClients),
+        tokens: app.get(TokenService),
+        vault,
+        partner: partner.emulator,
+      },
     });
     await close();
     return { exitCode: results.every((r) => r.ok) ? 0 : 1, close: async () => undefined };

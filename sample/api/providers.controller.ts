@@ -1,5 +1,5 @@
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
-import { TokenRequestError, TokenService } from 'nestjs-client-credentials';
+import { OAuthClients, OAuthConfigError, TokenRequestError, TokenService } from 'nestjs-client-credentials';
 import { fingerprint } from 'nestjs-client-credentials';
 import { Upstreams } from '../upstream/upstreams.js';
 
@@ -9,6 +9,7 @@ export class ProvidersController {
   constructor(
     private readonly upstreams: Upstreams,
     private readonly tokens: TokenService,
+    private readonly clients: OAuthClients,
   ) {}
 
   @Get('providers')
@@ -25,23 +26,27 @@ export class ProvidersController {
     return { provider: name, ...(await api.ping()) };
   }
 
+  /** Every client's token: the providers' and the connected merchants' (`OAuthClients.names()`). */
   @Get('tokens')
   async list_tokens() {
-    return Promise.all(
-      this.upstreams.all().map(async ({ provider }) => {
+    const tokens = await Promise.all(
+      this.clients.names().map(async (client) => {
         try {
-          const token = await this.tokens.getToken(provider.name);
+          const token = await this.tokens.getToken(client);
           return {
-            client: provider.name,
+            client,
             fingerprint: fingerprint(token.accessToken),
             tokenType: token.tokenType,
             expiresAt: new Date(token.expiresAt).toISOString(),
           };
         } catch (error) {
+          // Removed meanwhile (a merchant disconnected): not listed.
+          if (error instanceof OAuthConfigError) return undefined;
           if (!(error instanceof TokenRequestError)) throw error;
-          return { client: provider.name, error: error.code, status: error.status };
+          return { client, error: error.code, status: error.status };
         }
       }),
     );
+    return tokens.filter((token) => token !== undefined);
   }
 }

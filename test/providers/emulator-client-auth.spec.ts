@@ -278,6 +278,32 @@ describe('oauth2 emulator: client_secret_jwt', () => {
     });
   });
 
+  it("a registered client signs with its own secret; the jwks keys stay the own client's", async () => {
+    const { privateKey, jwk } = keyPair('ES256');
+    const e = await emulator({ authMethods: ['client_secret_jwt', 'private_key_jwt'], jwks: { keys: [jwk] }, clock });
+    e.registerClient({ clientId: 'tenant-b', clientSecret: 'tenant-b-long-shared-secret' });
+    const asB = { ...claims(e), iss: 'tenant-b', sub: 'tenant-b' };
+    expect((await post(e, signJwt('HS256', 'tenant-b-long-shared-secret', asB))).status).toBe(200);
+    const withId = await call(e.tokenUrl, {
+      form: form({
+        grant_type: 'client_credentials',
+        client_id: 'tenant-b',
+        client_assertion_type: JWT_BEARER,
+        client_assertion: signJwt('HS256', 'tenant-b-long-shared-secret', { ...asB, jti: randomUUID() }),
+      }),
+    });
+    expect(withId.status).toBe(200);
+    expect(e.issuedTokens.map((t) => t.clientId)).toEqual(['tenant-b', 'tenant-b']);
+    const wrongKey = await post(e, signJwt('HS256', 'another-secret', { ...asB, jti: randomUUID() }));
+    expect(wrongKey).toMatchObject({ status: 401, json: { error: 'invalid_client' } });
+    const signed = await post(e, signJwt('ES256', privateKey, { ...asB, jti: randomUUID() }));
+    expect(signed).toMatchObject({
+      status: 401,
+      json: { error: 'invalid_client', error_description: 'private_key_jwt is not allowed for this client' },
+    });
+    expect((await post(e, signJwt('ES256', privateKey, claims(e)))).status).toBe(200);
+  });
+
   it('an asymmetric assertion is refused when only client_secret_jwt is allowed', async () => {
     const { privateKey, jwk } = keyPair('ES256');
     const e = await emulator({ authMethods: ['client_secret_jwt'], jwks: { keys: [jwk] }, clock });

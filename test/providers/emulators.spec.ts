@@ -18,24 +18,27 @@ const formPost = (body: string, headers: Record<string, string> = {}) => ({
   body,
 });
 
-/** A valid token request for each emulator with default credentials. */
-const validRequest: Record<EmulatorName, (e: Emulator) => [string, RequestInit]> = {
-  oauth2: (e) => [
+/** A valid token request for each emulator, with the default credentials unless others are given. */
+const validRequest: Record<EmulatorName, (e: Emulator, id?: string, secret?: string) => [string, RequestInit]> = {
+  oauth2: (e, id = 'test-client', secret = 'test-secret') => [
     e.tokenUrl,
-    formPost('grant_type=client_credentials', { authorization: basic('test-client', 'test-secret') }),
+    formPost('grant_type=client_credentials', { authorization: basic(id, secret) }),
   ],
-  youhodler: (e) => [
+  youhodler: (e, id = 'test-client', secret = 'test-secret') => [
     e.tokenUrl,
-    jsonPost({ client_id: 'test-client', client_secret: 'test-secret', grant_type: 'client_credentials' }),
+    jsonPost({ client_id: id, client_secret: secret, grant_type: 'client_credentials' }),
   ],
-  palisade: (e) => [e.tokenUrl, jsonPost({ clientId: 'test-client', clientSecret: 'test-secret' })],
-  firstvision: (e) => [
+  palisade: (e, id = 'test-client', secret = 'test-secret') => [
+    e.tokenUrl,
+    jsonPost({ clientId: id, clientSecret: secret }),
+  ],
+  firstvision: (e, id = 'test-client', secret = 'test-secret') => [
     `${e.tokenUrl}?grant_type=client_credentials&scope=edit`,
-    { method: 'POST', headers: { authorization: basic('test-client', 'test-secret') } },
+    { method: 'POST', headers: { authorization: basic(id, secret) } },
   ],
-  'alternative-payments': (e) => [
+  'alternative-payments': (e, id = 'test-client', secret = 'test-secret') => [
     e.tokenUrl,
-    formPost('grant_type=client_credentials', { authorization: basic('test-client', 'test-secret') }),
+    formPost('grant_type=client_credentials', { authorization: basic(id, secret) }),
   ],
 };
 
@@ -320,6 +323,135 @@ describe('emulators: tokens and the protected resource', () => {
     emulator.setCredentials({ clientSecret: 'after-next' });
     expect((await call(...validRequest.youhodler(emulator))).status).toBe(401);
     expect(emulator.clientSecret).toBe('after-next');
+  });
+});
+
+describe('emulators: more clients than one (registerClient)', () => {
+  const refusal: Record<EmulatorName, number> = {
+    oauth2: 401,
+    youhodler: 401,
+    palisade: 401,
+    firstvision: 401,
+    'alternative-payments': 403,
+  };
+
+  it.each(['oauth2', 'youhodler', 'palisade', 'firstvision', 'alternative-payments'] as const)(
+    '%s: a registered client gets its own token, its wrong secret is refused, the own client still works',
+    async (name) => {
+      h = new ProviderHarness();
+      const emulator = await h.emulator(name);
+      emulator.registerClient({ clientId: 'tenant-b', clientSecret: 'secret-b' });
+
+      expect((await call(...validRequest[name](emulator, 'tenant-b', 'secret-b'))).status).toBe(200);
+      const wrong = await call(...validRequest[name](emulator, 'tenant-b', 'test-secret'));
+      expect(wrong.status).toBe(refusal[name]);
+      expect((await call(...validRequest[name](emulator))).status).toBe(200);
+
+      expect(emulator.issuedTokens.map((t) => t.clientId)).toEqual(['tenant-b', 'test-client']);
+      expect(emulator.tokenRequests.map((r) => r.clientId)).toEqual(['tenant-b', undefined, 'test-client']);
+      const [b, own] = emulator.issuedTokens.map((t) => t.accessToken);
+      const ping = (token: string) => call(emulator.resourceUrl, { headers: { authorization: `Bearer ${token}` } });
+      expect(await ping(b!)).toMatchObject({ status: 200, json: { clientId: 'tenant-b' } });
+      expect(await ping(own!)).toMatchObject({ status: 200, json: { clientId: 'test-client' } });
+      expect(emulator.resourceRequests.map((r) => r.clientId)).toEqual(['tenant-b', 'test-client']);
+      expect(emulator.clientId).toBe('test-client');
+    },
+  );
+
+  it('oauth2 through the module: each client its own token, by client_secret_basic and client_secret_post', async () => {
+    h = new ProviderHarness();
+    const emulator = await h.emulator('oauth2', { scopes: ['payments:read'] });
+    emulator
+      .registerClient({ clientId: 'merchant-a', clientSecret: 'secret-a' })
+      .registerClient({ clientId: 'merchant-b', clientSecret: 'secret-b' });
+    const tokens = await h.tokens({
+      own: emulator.clientOptions(),
+      a: emulator.clientOptions({ clientId: 'merchant-a', clientSecret: 'secret-a' }),
+      b: emulator.clientOptions({ clientId: 'merchant-b', clientSecret: 'secret-b', authMethod: 'client_secret_post' }),
+      wrong: emulator.clientOptions({ clientId: 'merchant-b', clientSecret: 'secret-a', retry: { maxAttempts: 1 } }),
+    });
+    const issued = await Promise.all(['a', 'b', 'own'].map((name) => tokens.getToken(name)));
+    expect(issued.map((t) => emulator.issuedTokens.find((i) => i.accessToken === t.accessToken)?.clientId)).toEqual([
+      'merchant-a',
+      'merchant-b',
+      'test-client',
+    ]);
+    await expect(tokens.getToken('wrong')).rejects.toMatchObject({ code: 'invalid_client', status: 401 });
+    expect(emulator.tokenRequests.find((r) => r.clientId === 'merchant-b')?.form).toMatchObject({
+      client_id: 'merchant-b',
+    });
+  });
+
+  it("resourcePath serves a client's own resource, which takes that client's tokens only", async () => {
+    h = new ProviderHarness();
+    const emulator = await h.emulator('oauth2', { basePath: '/partner' });
+    emulator
+      .registerClient({ clientId: 'merchant-a', clientSecret: 'secret-a', resourcePath: 'merchants/acct-1/' })
+      .registerClient({ clientId: 'merchant-b', clientSecret: 'secret-b', resourcePath: '/merchants/acct-2' });
+    await call(...validRequest.oauth2(emulator, 'merchant-a', 'secret-a'));
+    await call(...validRequest.oauth2(emulator, 'merchant-b', 'secret-b'));
+    const [a, b] = emulator.issuedTokens.map((t) => `Bearer ${t.accessToken}`);
+    const account = (n: number, path = 'ping') => `${emulator.baseUrl}/merchants/acct-${n}/${path}`;
+
+    expect(await call(account(1), { headers: { authorization: a! } })).toMatchObject({
+      status: 200,
+      json: { clientId: 'merchant-a', path: '/partner/merchants/acct-1/ping' },
+    });
+    expect(
+      await call(account(2, 'echo'), { method: 'POST', body: 'hi', headers: { authorization: b! } }),
+    ).toMatchObject({ status: 200, json: { clientId: 'merchant-b', body: 'hi' } });
+    const foreign = await call(account(2), { headers: { authorization: a! } });
+    expect(foreign).toMatchObject({ status: 401, json: { error: 'invalid_client' } });
+    expect((await call(account(1))).status).toBe(401);
+    expect((await call(emulator.resourceUrl, { headers: { authorization: b! } })).status).toBe(200);
+    expect((await call(account(3), { headers: { authorization: a! } })).status).toBe(404);
+    expect(emulator.requests.map((r) => [r.kind, r.clientId])).toEqual([
+      ['token', 'merchant-a'],
+      ['token', 'merchant-b'],
+      ['resource', 'merchant-a'],
+      ['resource', 'merchant-b'],
+      ['resource', undefined],
+      ['resource', undefined],
+      ['resource', 'merchant-b'],
+      ['other', undefined],
+    ]);
+    expect(() =>
+      emulator.registerClient({ clientId: 'c', clientSecret: 's', resourcePath: '/merchants/acct-1' }),
+    ).toThrow(/already "merchant-a"'s/);
+    expect(() => emulator.registerClient({ clientId: 'c', clientSecret: 's', resourcePath: '/' })).toThrow(TypeError);
+  });
+
+  it('registering a known client again rotates its secret; keepPrevious keeps the old one for a grace period', async () => {
+    h = new ProviderHarness();
+    const emulator = await h.emulator('palisade');
+    emulator.registerClient({ clientId: 'tenant-b', clientSecret: 'one' });
+    emulator.registerClient({ clientId: 'tenant-b', clientSecret: 'two', keepPrevious: true });
+    expect((await call(...validRequest.palisade(emulator, 'tenant-b', 'one'))).status).toBe(200);
+    expect((await call(...validRequest.palisade(emulator, 'tenant-b', 'two'))).status).toBe(200);
+    emulator.registerClient({ clientId: 'tenant-b', clientSecret: 'three' });
+    expect((await call(...validRequest.palisade(emulator, 'tenant-b', 'two'))).status).toBe(401);
+    expect((await call(...validRequest.palisade(emulator, 'tenant-b', 'three'))).status).toBe(200);
+    expect((await call(...validRequest.palisade(emulator))).status).toBe(200);
+  });
+
+  it('removeClient refuses its credentials and revokes its tokens; the own client cannot be removed', async () => {
+    h = new ProviderHarness();
+    const emulator = await h.emulator('youhodler');
+    emulator.registerClient({ clientId: 'tenant-b', clientSecret: 'secret-b', resourcePath: '/accounts/b' });
+    await call(...validRequest.youhodler(emulator, 'tenant-b', 'secret-b'));
+    await call(...validRequest.youhodler(emulator));
+    const [b, own] = emulator.issuedTokens.map((t) => t.accessToken);
+
+    expect(emulator.removeClient('tenant-b').removeClient('never-registered')).toBe(emulator);
+    expect(emulator.isLive(b!)).toBe(false);
+    expect(emulator.isLive(own!)).toBe(true);
+    expect((await call(...validRequest.youhodler(emulator, 'tenant-b', 'secret-b'))).status).toBe(401);
+    const account = await call(`${emulator.baseUrl}/accounts/b/ping`, { headers: { authorization: `Bearer ${own}` } });
+    expect(account.status).toBe(404);
+    expect(() => emulator.removeClient('test-client')).toThrow(/the emulator's own client/);
+    emulator.registerClient({ clientId: 'tenant-c', clientSecret: 'secret-c' });
+    expect(() => emulator.setCredentials({ clientId: 'tenant-c', clientSecret: 'x' })).toThrow(/registered client/);
+    expect((await call(...validRequest.youhodler(emulator))).status).toBe(200);
   });
 });
 

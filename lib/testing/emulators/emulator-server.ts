@@ -178,6 +178,32 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
     return this;
   }
 
+  registerClient({
+    clientId,
+    clientSecret,
+    keepPrevious,
+    resourcePath,
+  }: {
+    clientId: string;
+    clientSecret: string;
+    keepPrevious?: boolean;
+    resourcePath?: string;
+  }): this {
+    if (typeof clientId !== 'string' || clientId === '' || typeof clientSecret !== 'string' || clientSecret === '') {
+      throw new TypeError('registerClient: clientId and clientSecret must be non-empty strings');
+    }
+    const path = resourcePath === undefined ? undefined : normaliseBasePath(resourcePath);
+    if (path === '') throw new TypeError(`registerClient: resourcePath "${resourcePath}" names no path`);
+    this.credentials.register(clientId, clientSecret, keepPrevious, path);
+    return this;
+  }
+
+  removeClient(clientId: string): this {
+    if (!this.credentials.remove(clientId)) return this;
+    for (const token of this.registry.issued) if (token.clientId === clientId) this.registry.revoke(token.accessToken);
+    return this;
+  }
+
   revoke(accessToken?: string): number {
     return this.registry.revoke(accessToken);
   }
@@ -245,7 +271,7 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
       kind:
         sub === this.dialect.tokenPath
           ? 'token'
-          : sub !== undefined && RESOURCE_PATHS.includes(sub)
+          : sub !== undefined && (RESOURCE_PATHS.includes(sub) || this.resourceOwner(sub) !== undefined)
             ? 'resource'
             : isDiscovery
               ? 'discovery'
@@ -339,14 +365,25 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
       issuer: this.baseUrl,
       extraClaims: this.dialect.jwtClaims?.(grant) ?? {},
     });
+    request.clientId = grant.clientId;
     return this.dialect.tokenReply(minted, grant);
+  }
+
+  /** The registered client whose own resource `sub` (a path below the base path) is, if any. */
+  private resourceOwner(sub: string): string | undefined {
+    const slash = sub.lastIndexOf('/');
+    if (slash <= 0 || !RESOURCE_PATHS.includes(sub.slice(slash))) return undefined;
+    return this.credentials.clientAt(sub.slice(0, slash));
   }
 
   private protectedResource(request: EmulatorRequest): RawReply {
     const presented = readAccessToken(request);
     // Without DPoP the resource knows the Bearer scheme only.
     const known = presented !== undefined && (presented.scheme === 'Bearer' || this.dpop !== undefined);
-    const record = known ? this.registry.live(presented.token) : undefined;
+    const live = known ? this.registry.live(presented.token) : undefined;
+    // A client's own resource takes only its tokens; another client's is as good as unknown there.
+    const owner = this.resourceOwner(request.path.slice(this.basePath.length));
+    const record = owner === undefined || live?.clientId === owner ? live : undefined;
     if (presented === undefined || record === undefined) {
       if (presented?.scheme === 'DPoP' && known) {
         return dpopResourceErrorReply('invalid_token', 'invalid or expired access token');
@@ -358,6 +395,7 @@ export class EmulatorServer<N extends EmulatorName> implements Emulator<N> {
       const refused = this.bindingProblem(request, presented.token, presented.scheme, record.jkt);
       if (refused !== undefined) return refused;
     }
+    request.clientId = record.clientId;
     if (request.path.endsWith('/ping') && request.method !== 'GET' && request.method !== 'HEAD') {
       return this.dialect.methodNotAllowedReply(request);
     }

@@ -24,7 +24,7 @@ export interface EmulatorClock {
 
 /** Options every emulator takes. */
 export interface EmulatorOptions {
-  /** The one client the emulator knows. Default `'test-client'`. */
+  /** The emulator's own client (`Emulator.registerClient` adds more). Default `'test-client'`. */
   clientId?: string;
   /** Its secret. Default `'test-secret'`. */
   clientSecret?: string;
@@ -278,6 +278,12 @@ export interface EmulatorRequest {
   clientCertificate?: EmulatorClientCertificate;
   /** The `DPoP` proof, when the request carried one that decodes (with a public `jwk`), whatever the emulator. */
   dpop?: EmulatorDpopProof;
+  /**
+   * Who the emulator took the request to be from: at the token endpoint, the client it issued a token to; at the
+   * protected resource, the client whose token it accepted. Absent when it refused the request or answered a
+   * scripted failure.
+   */
+  clientId?: string;
 }
 
 /** A client certificate as the HTTPS emulator saw it. */
@@ -331,10 +337,10 @@ export interface Emulator<N extends EmulatorName = EmulatorName> {
   readonly tokenUrl: string;
   /**
    * The protected resource (`GET|POST … <baseUrl>/ping`); it accepts only live tokens (a DPoP-bound one as
-   * `Authorization: DPoP` with a proof by its key).
+   * `Authorization: DPoP` with a proof by its key), whichever client they were issued to.
    */
   readonly resourceUrl: string;
-  /** The current credentials. */
+  /** The current credentials of the emulator's own client. */
   readonly clientId: string;
   readonly clientSecret: string;
   /** Every request received, in order. */
@@ -355,8 +361,31 @@ export interface Emulator<N extends EmulatorName = EmulatorName> {
   setLatency(ms: number): this;
   setTokenLifetime(seconds: number): this;
   setExpiresIn(form: ExpiresInForm): this;
-  /** Replaces the credentials; `keepPrevious` keeps the old secret valid too (a rotation grace period). */
+  /**
+   * Replaces the own client's credentials; `keepPrevious` keeps the old secret valid too (a rotation grace period).
+   * A `clientId` of a client added by `registerClient` throws.
+   */
   setCredentials(credentials: { clientId?: string; clientSecret: string; keepPrevious?: boolean }): this;
+  /**
+   * Registers one more client beside the emulator's own, as a provider registers a client per tenant: its
+   * credentials are accepted wherever the dialect takes a client id and secret (for `oauth2`: `client_secret_basic`,
+   * `client_secret_post` and `client_secret_jwt`; `private_key_jwt` and the TLS methods stay the own client's), and
+   * its tokens record it as their `clientId`. Registering a known client id again gives it a new secret, with
+   * `keepPrevious` as in `setCredentials`. `resourcePath` (below the base path, say `/merchants/acct-1`) serves the
+   * client's own protected resource at `<baseUrl><resourcePath>/ping` and `/echo`, which accepts that client's
+   * tokens only (another client's live token gets the 401 of an unknown one).
+   */
+  registerClient(client: {
+    clientId: string;
+    clientSecret: string;
+    keepPrevious?: boolean;
+    resourcePath?: string;
+  }): this;
+  /**
+   * Forgets a client added by `registerClient`, as a provider deleting it: its credentials are refused and its tokens
+   * revoked. An unknown id is ignored; the emulator's own client throws (`setCredentials` replaces it).
+   */
+  removeClient(clientId: string): this;
   /** Revokes one token, or every token when none is given; returns how many were live. */
   revoke(accessToken?: string): number;
   /** Whether the protected resource would accept this token now (with its DPoP proof, for a bound one). */

@@ -7,6 +7,7 @@ import { fingerprintOf, subjectMatches } from './client-certificate.js';
 import type { CredentialBook } from './credential-book.js';
 import type { EmulatorEndpoint } from './emulator-discovery.js';
 import type { EmulatorAuthMethod, EmulatorRequest, OAuth2EmulatorOptions } from './emulator.types.js';
+import { decodeJws } from './jws.js';
 import { readBasic } from './request-checks.js';
 
 export type ClientAuthResult =
@@ -42,6 +43,12 @@ function assertUsable(options: OAuth2EmulatorOptions, methods: readonly Emulator
   if (problem !== undefined) throw new TypeError(`startEmulator('oauth2'): ${problem}`);
 }
 
+/** The `iss` of an assertion sent without `client_id`, when it names a registered client other than the own one. */
+function registeredIssuer(assertion: string, credentials: CredentialBook): string | undefined {
+  const iss = decodeJws(assertion)?.claims.iss;
+  return iss !== credentials.clientId && credentials.knows(iss) ? iss : undefined;
+}
+
 export function oauth2ClientAuthenticator(
   options: OAuth2EmulatorOptions,
   methods: readonly EmulatorAuthMethod[],
@@ -74,17 +81,19 @@ export function oauth2ClientAuthenticator(
     if (form.client_assertion_type !== JWT_BEARER) {
       return fail('invalid_request', `client_assertion_type must be ${JWT_BEARER}`);
     }
-    if (form.client_id !== undefined && form.client_id !== credentials.clientId) return unauthenticated;
-    const result = verifier.verify(form.client_assertion ?? '', {
-      clientId: credentials.clientId,
-      secrets: credentials.validSecrets(),
+    const assertion = form.client_assertion ?? '';
+    const clientId = form.client_id ?? registeredIssuer(assertion, credentials) ?? credentials.clientId;
+    if (!credentials.knows(clientId)) return unauthenticated;
+    // The keys in `jwks` are the emulator's own client's: a registered client signs with its secret only.
+    const own = clientId === credentials.clientId;
+    const result = verifier.verify(assertion, {
+      clientId,
+      secrets: credentials.validSecrets(clientId),
       audiences: [endpoint.tokenUrl, endpoint.issuer],
-      methods,
+      methods: own ? methods : methods.filter((m) => m === 'client_secret_jwt'),
       now,
     });
-    return result.ok
-      ? { ok: true, clientId: credentials.clientId }
-      : fail('invalid_client', result.description, result.status);
+    return result.ok ? { ok: true, clientId } : fail('invalid_client', result.description, result.status);
   }
 
   function byCertificate(request: EmulatorRequest, credentials: CredentialBook): ClientAuthResult {
