@@ -61,14 +61,23 @@ const app =
     : undefined;
 
 let call;
-const options = { origin, path: '/api/data', method: 'GET', headers: { accept: 'application/json' } };
+// Each side writes its dispatch options as a caller does, a literal per call; the baseline's holds
+// the static header (a spread of shared options would cost the baseline more than the layer on Node 20).
 if (transport === 'undici') {
   if (app) {
     const dispatcher = app.get(OAuthDispatcher);
     dispatcher.agentDispatch = answer;
-    call = () => dispatcher.dispatch(options, handler);
+    call = () =>
+      dispatcher.dispatch(
+        { origin, path: '/api/data', method: 'GET', headers: { accept: 'application/json' } },
+        handler,
+      );
   } else {
-    call = () => answer({ ...options, headers: { ...options.headers, authorization } }, handler);
+    call = () =>
+      answer(
+        { origin, path: '/api/data', method: 'GET', headers: { accept: 'application/json', authorization } },
+        handler,
+      );
   }
 } else if (app) {
   const { fetch } = app.get(OAuthFetch);

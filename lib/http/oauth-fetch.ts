@@ -5,6 +5,7 @@ import { chooseClient, readSelection, retriesAfter401, tokenMayFollow } from './
 import { TokenService } from '../token.service.js';
 import type { OAuthRequestOption, OAuthRequestOptions } from './oauth-request.options.js';
 import { apiWantsNonce } from '../dpop/dpop-challenge.js';
+import { shallowCopy } from '../common/shallow-copy.js';
 import { findHeader, headerRecord, withoutHeaders, type HeaderRecord } from './fetch-headers.js';
 import { RequestTargets, type ChosenClient } from './request-targets.js';
 
@@ -66,7 +67,9 @@ export class OAuthFetch {
   readonly fetch = (input: FetchInput, init?: OAuthFetchInit): Promise<Response> => this.send(input, init);
 
   private async send(input: FetchInput, init: OAuthFetchInit = {}): Promise<Response> {
-    const { oauth, ...rest } = init;
+    const oauth = init.oauth;
+    // Most calls have no `oauth` option: their init goes on as given (it is never changed).
+    const rest: RequestInit = 'oauth' in init ? withoutOAuthOption(init) : init;
     const request = input instanceof Request ? input : undefined;
     const headers = headerRecord(request, rest.headers);
     // A caller's own credentials always win, and no token is fetched for them.
@@ -126,19 +129,18 @@ export class OAuthFetch {
   private async follow(init: RequestInit, hop: Hop, call: Carrying): Promise<Followed> {
     const followsRedirects = (init.redirect ?? 'follow') === 'follow';
     const { participant, client } = call.chosen;
-    let headers: HeaderRecord = { ...hop.headers, authorization: participant.authorization(client, call.token) };
+    let headers: HeaderRecord = withHeader(hop.headers, 'authorization', participant.authorization(client, call.token));
     let carried = true;
     const signer = participant.dpopSigner(client, call.token);
     for (let redirects = 0; ; redirects++) {
       // A DPoP proof names its request: every hop that carries the token gets its own.
       const proof = carried ? signer?.proof(hop.method, hop.url, call.token.accessToken) : undefined;
-      const response = await fetch(hop.url, {
-        ...init,
-        method: hop.method,
-        headers: proof === undefined ? headers : { ...headers, dpop: proof },
-        body: hop.body,
-        redirect: followsRedirects ? 'manual' : init.redirect,
-      });
+      const request = shallowCopy(init);
+      request.method = hop.method;
+      request.headers = proof === undefined ? headers : withHeader(headers, 'dpop', proof);
+      request.body = hop.body;
+      request.redirect = followsRedirects ? 'manual' : init.redirect;
+      const response = await fetch(hop.url, request);
       const proved = proof !== undefined;
       if (proved) participant.dpopNonce(client, hop.url, response.headers.get('dpop-nonce'));
       // Most answers are no redirect: the status decides before any header is read.
@@ -164,6 +166,19 @@ export class OAuthFetch {
     }
   }
 }
+function withoutOAuthOption(init: OAuthFetchInit): RequestInit {
+  const rest = shallowCopy(init);
+  delete rest.oauth;
+  return rest;
+}
+
+/** A copy of `headers` with one more (a lower-case name the caller's headers do not set). */
+function withHeader(headers: HeaderRecord, name: string, value: string): HeaderRecord {
+  const copy: Record<string, string> = shallowCopy(headers);
+  copy[name] = value;
+  return copy;
+}
+
 /** Bodies that can be sent again as the same bytes: everything but a stream. */
 function isReplayable(body: Body): boolean {
   return body === null || body === undefined || (!(body instanceof ReadableStream) && !isAsyncIterable(body));

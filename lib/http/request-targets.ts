@@ -35,6 +35,9 @@ const MAX_TARGETS = 1024;
  */
 export class RequestTargets {
   private readonly memo = new Map<string, RequestTarget>();
+  /** undici's calls, by origin then path: no URL string is built (and hashed) for a call seen before. */
+  private readonly byOrigin = new Map<string, Map<string, RequestTarget>>();
+  private byOriginSize = 0;
   /**
    * A client added or removed at runtime, or a discovered token endpoint, changes what a remembered
    * URL decides: the memo starts over when the rules' generation moves.
@@ -50,10 +53,7 @@ export class RequestTargets {
 
   /** The target of an absolute URL (a relative one matches nothing). */
   ofUrl(path: string): RequestTarget {
-    if (this.generation !== attachRules.generation) {
-      this.generation = attachRules.generation;
-      this.memo.clear();
-    }
+    this.startOverIfRulesMoved();
     let target = this.memo.get(path);
     if (target === undefined) {
       if (this.memo.size >= MAX_TARGETS) this.memo.clear();
@@ -63,8 +63,38 @@ export class RequestTargets {
     return target;
   }
 
+  /**
+   * The target of `origin` + `path` (undici's dispatch options): two lookups on strings a caller
+   * usually passes as they were (their hashes cached in them), where joining them would make a
+   * new string to hash on every call.
+   */
+  ofOriginPath(origin: string, path: string): RequestTarget {
+    this.startOverIfRulesMoved();
+    let paths = this.byOrigin.get(origin);
+    let target = paths?.get(path);
+    if (target !== undefined) return target;
+    if (this.byOriginSize >= MAX_TARGETS) {
+      this.clear();
+      paths = undefined;
+    }
+    if (paths === undefined) this.byOrigin.set(origin, (paths = new Map()));
+    target = this.resolve(joinOriginPath(origin, path));
+    paths.set(path, target);
+    this.byOriginSize++;
+    return target;
+  }
+
   clear(): void {
     this.memo.clear();
+    this.byOrigin.clear();
+    this.byOriginSize = 0;
+  }
+
+  private startOverIfRulesMoved(): void {
+    if (this.generation !== attachRules.generation) {
+      this.generation = attachRules.generation;
+      this.clear();
+    }
   }
 
   private resolve(path: string): RequestTarget {
@@ -83,6 +113,11 @@ export class RequestTargets {
     }
     return { origin: url.origin, excluded, matched };
   }
+}
+
+/** undici's request URL: `origin` + `path`, without doubling the slash between them. */
+export function joinOriginPath(origin: string, path: string): string {
+  return origin.endsWith('/') ? origin.slice(0, -1) + path : origin + path;
 }
 
 /**

@@ -24,12 +24,42 @@ export function clientKeyPrefix(client: string): string {
 }
 
 /**
+ * One client's keys by requested scope, in two generations of at most MAX_MEMO_PER_CLIENT each:
+ * when the newer is full it becomes the older and the older is forgotten; a key found in the
+ * older moves to the newer. So up to MAX_MEMO_PER_CLIENT scopes used in turn are never rebuilt
+ * (a digest each), and memory stays bounded however many scopes a client is asked for.
+ */
+class KeyMemo {
+  private newer = new Map<string, CacheKey>();
+  private older = new Map<string, CacheKey>();
+
+  get(requested: string): CacheKey | undefined {
+    const key = this.newer.get(requested);
+    if (key !== undefined) return key;
+    const old = this.older.get(requested);
+    if (old !== undefined) {
+      this.older.delete(requested);
+      this.set(requested, old);
+    }
+    return old;
+  }
+
+  set(requested: string, key: CacheKey): void {
+    if (this.newer.size >= MAX_MEMO_PER_CLIENT) {
+      this.older = this.newer;
+      this.newer = new Map();
+    }
+    this.newer.set(requested, key);
+  }
+}
+
+/**
  * Builds keys and remembers them per client and requested scope, so the hot path (a cached token)
  * costs two map lookups and no hashing.
  */
 export class CacheKeyFactory {
   /** Weak: a client removed or replaced at runtime takes its keys with it. */
-  private readonly memo = new WeakMap<ResolvedClient, Map<string, CacheKey>>();
+  private readonly memo = new WeakMap<ResolvedClient, KeyMemo>();
 
   constructor(private readonly counters = new LookupCounters()) {}
 
@@ -39,10 +69,7 @@ export class CacheKeyFactory {
     const known = perClient?.get(requested);
     if (known !== undefined && known.credentials === client.credentials) return known;
 
-    if (perClient === undefined || perClient.size >= MAX_MEMO_PER_CLIENT) {
-      perClient = new Map();
-      this.memo.set(client, perClient);
-    }
+    if (perClient === undefined) this.memo.set(client, (perClient = new KeyMemo()));
     const key = this.build(client, scope === undefined ? client.scope : normalizeScope(scope));
     perClient.set(requested, key);
     return key;

@@ -4,7 +4,7 @@ import type { OAuthRequestOptions } from '../http/oauth-request.options.js';
 import type { ChosenClient } from '../http/request-targets.js';
 import type { AccessToken } from '../interfaces/access-token.interface.js';
 import { apiWantsNonce } from '../dpop/dpop-challenge.js';
-import { isReplayable, requestUrl, withAuthorization } from './dispatch-options.js';
+import { isReplayable, requestUrl, withAuthorization, withHeaders } from './dispatch-options.js';
 import { refusalHandler, type HopLog } from './refusal-handlers.js';
 
 /** What an answer to a call that carried our token asks of us. */
@@ -36,10 +36,11 @@ export class CarriedCall {
     const headers = withAuthorization(this.options.headers, participant.authorization(client, token));
     // A DPoP proof names its request: every hop gets its own.
     const signer = participant.dpopSigner(client, token);
-    if (signer !== undefined)
-      headers.dpop = signer.proof(this.options.method, requestUrl(this.options), token.accessToken);
+    if (signer !== undefined) {
+      headers.push('dpop', signer.proof(this.options.method, requestUrl(this.options), token.accessToken));
+    }
     this.proved = signer !== undefined;
-    return this.next({ ...this.options, headers }, handler);
+    return this.next(withHeaders(this.options, headers), handler);
   }
 
   /**

@@ -41,8 +41,7 @@ export class UndiciBearer implements HopLog {
     const oauth = (given as OAuthDispatchOptions).oauth;
     // Most calls have no `oauth` option: their options go down as given, not copied.
     const options = 'oauth' in given ? withoutOAuthOption(given as OAuthDispatchOptions) : given;
-    const url = requestUrl(options);
-    const target = this.targets.ofUrl(url);
+    const target = this.targetOf(options);
 
     if (hasHeader(options.headers, 'authorization')) {
       // The caller's header wins, except towards a token endpoint (a redirect hop may lead there).
@@ -50,7 +49,9 @@ export class UndiciBearer implements HopLog {
     }
     const first = this.hops.get(handler);
     if (first !== undefined) {
-      if (!tokenMayFollow(this.participants, first.call.origin, new URL(url))) return next(options, handler);
+      if (!tokenMayFollow(this.participants, first.call.origin, new URL(requestUrl(options)))) {
+        return next(options, handler);
+      }
       return new CarriedCall(next, options, first.call.chosen, first.call.selection, first.call.origin).send(
         first.token,
         this.watched(first.call, first.token, handler),
@@ -68,12 +69,17 @@ export class UndiciBearer implements HopLog {
     chosen.participant.getToken(chosen.client, selection.scope).then(
       (token) =>
         // Getting the token may have discovered an issuer's token endpoint: this very URL, perhaps.
-        this.targets.ofUrl(url).excluded
-          ? next(options, handler)
-          : call.send(token, this.watched(call, token, handler)),
+        this.targetOf(options).excluded ? next(options, handler) : call.send(token, this.watched(call, token, handler)),
       (error: unknown) => failed(handler, error as Error),
     );
     return true;
+  }
+
+  private targetOf(options: Dispatcher.DispatchOptions) {
+    const { origin, path } = options;
+    return typeof origin === 'string'
+      ? this.targets.ofOriginPath(origin, path)
+      : this.targets.ofUrl(requestUrl(options));
   }
 
   remember(handler: Dispatcher.DispatchHandler, call: CarriedCall, token: AccessToken): void {
