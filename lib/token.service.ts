@@ -2,7 +2,8 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, type LoggerService, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { concat, defer, filter, finalize, firstValueFrom, map, type Observable, of, shareReplay, Subject } from 'rxjs';
-import type { LibraryClock } from './common/system-clock.js';
+import { COARSE_MARGIN_MS, coarseNow } from './common/coarse-clock.js';
+import { SYSTEM_CLOCK, type LibraryClock } from './common/system-clock.js';
 import { fingerprint } from './common/fingerprint.js';
 import { OAuthClientRegistry } from './config/client-registry.js';
 import { configMessages } from './errors/messages.js';
@@ -16,6 +17,7 @@ import type {
 } from './interfaces/access-token.interface.js';
 import { LOG_CONTEXT, OAUTH_CLOCK, OAUTH_LOGGER } from './oauth.constants.js';
 import type { StoredToken } from './stores/token-store.interface.js';
+import type { CacheEntry } from './token-cache/cache-entry.js';
 import { CacheKeyFactory, type CacheKey } from './token-cache/cache-key.js';
 import { TokenCache, type LoadMode } from './token-cache/token-cache.js';
 import { asTokenRequestError, closedError } from './token-endpoint/token-errors.js';
@@ -227,7 +229,7 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
       key.lookups.miss++;
       return undefined;
     }
-    const now = this.clock.now();
+    const now = this.lookupTime(entry);
     if (now >= entry.staleAt) {
       key.lookups.stale++;
       return undefined;
@@ -236,6 +238,16 @@ export class TokenService implements OnModuleInit, OnModuleDestroy {
     if (now >= entry.refreshAt && !this.inflight.has(key.id) && !this.closing.signal.aborted)
       this.refreshInBackground(key);
     return entry.token;
+  }
+
+  /**
+   * The time to judge a cached entry by: the coarse one while the entry is far from both its
+   * refresh and its staleness (most of a token's life; no clock read), else the module's clock.
+   */
+  private lookupTime(entry: CacheEntry): number {
+    const coarse = this.clock === SYSTEM_CLOCK ? coarseNow() : undefined;
+    if (coarse !== undefined && coarse + COARSE_MARGIN_MS < Math.min(entry.refreshAt, entry.staleAt)) return coarse;
+    return this.clock.now();
   }
 
   private refreshInBackground(key: CacheKey): void {
