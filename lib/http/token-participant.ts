@@ -21,6 +21,8 @@ export class TokenParticipant implements BearerParticipant {
   /** Built from the clients; built again after `OAuthClients` added, replaced or removed one. */
   private rules: AttachToMatcher;
   private rulesRevision: number;
+  /** The `Bearer` header of each token, while the token is in use. */
+  private readonly bearerHeaders = new WeakMap<AccessToken, string>();
 
   constructor(
     private readonly clients: OAuthClientRegistry,
@@ -55,9 +57,11 @@ export class TokenParticipant implements BearerParticipant {
 
   /** `Bearer <token>`, or `DPoP <token>` for a DPoP client's DPoP-bound token. */
   authorization(client: string, token: AccessToken): string {
-    return isDpopBound(token.tokenType) && this.current(client)?.dpop !== undefined
-      ? `DPoP ${token.accessToken}`
-      : `Bearer ${token.accessToken}`;
+    if (isDpopBound(token.tokenType) && this.current(client)?.dpop !== undefined) return `DPoP ${token.accessToken}`;
+    // One string per token, not one per call: a transport flattens (copies) a joined string once.
+    let header = this.bearerHeaders.get(token);
+    if (header === undefined) this.bearerHeaders.set(token, (header = `Bearer ${token.accessToken}`));
+    return header;
   }
 
   /** The client's proof maker when the token is DPoP-bound; `undefined` for a bearer call. */

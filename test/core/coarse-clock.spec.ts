@@ -14,7 +14,9 @@ function spinPast(ms: number): void {
 }
 
 describe('the coarse time of a cached-token check', () => {
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('is sampled, not read: it stays put while the clock moves within one task', () => {
     const before = Date.now();
