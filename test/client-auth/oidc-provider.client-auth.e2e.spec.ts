@@ -1,10 +1,11 @@
-import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { HttpService } from '@nestjs/axios';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import { generate } from 'selfsigned';
 import { TokenRequestError, type OAuth2ClientOptions } from '../../lib/index.js';
 import { bootHttp, startUpstream } from '../http/http-support.js';
+import { KEY_ALGS, keyPairFor, pkcs8Pem, type KeyAlg } from './jws-support.js';
 import { closeAfterEach } from '../support/cleanup.js';
 import { MTLS_FEATURE, machineClient, startOidcProvider, type OidcProviderServer } from '../support/oidc-provider.js';
 import { CLIENT_CN, tlsFixtures } from '../support/tls-fixtures.js';
@@ -18,33 +19,25 @@ import { CLIENT_CN, tlsFixtures } from '../support/tls-fixtures.js';
 const cleanup = closeAfterEach();
 const HS_SECRET = 'a-client-secret-of-more-than-32-bytes-for-HS256';
 
-type Alg = 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA';
-
 interface JwtClient {
-  alg: Alg;
+  alg: KeyAlg;
   clientId: string;
   publicJwk: JsonWebKey;
   /** The library options that carry the key, in a different form per algorithm. */
   keyOptions: Pick<OAuth2ClientOptions, 'privateKey' | 'keyId' | 'algorithm'>;
 }
 
-function jwtClient(alg: Alg): JwtClient {
-  const { privateKey, publicKey } =
-    alg === 'RS256' || alg === 'PS256'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : alg === 'EdDSA'
-        ? generateKeyPairSync('ed25519')
-        : generateKeyPairSync('ec', { namedCurve: alg === 'ES256' ? 'P-256' : 'P-384' });
+function jwtClient(alg: KeyAlg): JwtClient {
+  const { privateKey, publicKey } = keyPairFor(alg);
   const kid = `key-${alg.toLowerCase()}`;
-  const pem = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }).toString();
   const keyOptions: JwtClient['keyOptions'] = {
     // RS256: a PEM, no kid (the provider picks its only key by alg); the algorithm follows the key.
-    RS256: { privateKey: pem(privateKey) },
+    RS256: { privateKey: pkcs8Pem(privateKey) },
     // PS256: a KeyObject, on request.
     PS256: { privateKey, keyId: kid, algorithm: 'PS256' as const },
     // ES256: a private JWK whose own kid goes into the header.
     ES256: { privateKey: { ...privateKey.export({ format: 'jwk' }), kid } },
-    ES384: { privateKey: pem(privateKey), keyId: kid },
+    ES384: { privateKey: pkcs8Pem(privateKey), keyId: kid },
     EdDSA: { privateKey, keyId: kid },
   }[alg];
   return {
@@ -55,8 +48,7 @@ function jwtClient(alg: Alg): JwtClient {
   };
 }
 
-const ALGS: Alg[] = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
-let jwtClients: Record<Alg, JwtClient>;
+let jwtClients: Record<KeyAlg, JwtClient>;
 let idp: OidcProviderServer;
 let mtlsIdp: OidcProviderServer;
 
@@ -69,10 +61,10 @@ const seen: SeenAssertion[] = [];
 const lastAssertion = (clientId: string) => seen.filter((a) => a.claims.iss === clientId).at(-1);
 
 beforeAll(async () => {
-  jwtClients = Object.fromEntries(ALGS.map((alg) => [alg, jwtClient(alg)])) as Record<Alg, JwtClient>;
+  jwtClients = Object.fromEntries(KEY_ALGS.map((alg) => [alg, jwtClient(alg)])) as Record<KeyAlg, JwtClient>;
   idp = await startOidcProvider({
     clients: [
-      ...ALGS.map((alg) =>
+      ...KEY_ALGS.map((alg) =>
         machineClient({
           client_id: jwtClients[alg].clientId,
           token_endpoint_auth_method: 'private_key_jwt',
@@ -120,15 +112,18 @@ afterAll(async () => {
   await mtlsIdp?.close();
 });
 
+/** Boots the module with one client, `idp`, on the real clock (the provider is a real server, on real time). */
+async function bootIdp(options: OAuth2ClientOptions) {
+  return cleanup.track(await bootHttp({ idp: options }, { oauth: { clock: undefined } }));
+}
+
 /**
  * Boots the module with one client on the real clock, calls a real upstream through HttpService,
  * and returns the token the module holds and the Authorization header the upstream received.
  */
 async function tokenThroughHttpService(options: OAuth2ClientOptions) {
   const upstream = cleanup.track(await startUpstream());
-  const app = cleanup.track(
-    await bootHttp({ idp: { ...options, attachTo: [upstream.url] } }, { oauth: { clock: undefined } }),
-  );
+  const app = await bootIdp({ ...options, attachTo: [upstream.url] });
   const http = app.moduleRef.get(HttpService);
   const response = await firstValueFrom(http.get(`${upstream.url}/items`));
   expect(response.status).toBe(200);
@@ -142,7 +137,7 @@ async function issuedBy(server: OidcProviderServer, accessToken: string) {
 }
 
 describe('private_key_jwt against oidc-provider', () => {
-  it.each(ALGS)('%s: the provider accepts the assertion; HttpService attaches its token', async (alg) => {
+  it.each(KEY_ALGS)('%s: the provider accepts the assertion; HttpService attaches its token', async (alg) => {
     const client = jwtClients[alg];
     const { token, authorization } = await tokenThroughHttpService({
       strategy: 'oauth2',
@@ -166,22 +161,15 @@ describe('private_key_jwt against oidc-provider', () => {
   it('a key the client did not register is TokenRequestError invalid_client, and no call goes out', async () => {
     const upstream = cleanup.track(await startUpstream());
     const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    const app = cleanup.track(
-      await bootHttp(
-        {
-          idp: {
-            strategy: 'oauth2',
-            authMethod: 'private_key_jwt',
-            tokenUrl: idp.tokenUrl,
-            clientId: jwtClients.ES256.clientId,
-            privateKey: stranger,
-            keyId: 'key-es256',
-            attachTo: [upstream.url],
-          },
-        },
-        { oauth: { clock: undefined } },
-      ),
-    );
+    const app = await bootIdp({
+      strategy: 'oauth2',
+      authMethod: 'private_key_jwt',
+      tokenUrl: idp.tokenUrl,
+      clientId: jwtClients.ES256.clientId,
+      privateKey: stranger,
+      keyId: 'key-es256',
+      attachTo: [upstream.url],
+    });
     const error = await app.tokens.getToken('idp').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenRequestError);
     expect(error).toMatchObject({ code: 'invalid_client', status: 401 });
@@ -208,20 +196,13 @@ describe('client_secret_jwt against oidc-provider', () => {
   });
 
   it('the wrong secret is invalid_client', async () => {
-    const app = cleanup.track(
-      await bootHttp(
-        {
-          idp: {
-            strategy: 'oauth2',
-            authMethod: 'client_secret_jwt',
-            tokenUrl: idp.tokenUrl,
-            clientId: 'hs-client',
-            clientSecret: `${HS_SECRET}-but-not-quite`,
-          },
-        },
-        { oauth: { clock: undefined } },
-      ),
-    );
+    const app = await bootIdp({
+      strategy: 'oauth2',
+      authMethod: 'client_secret_jwt',
+      tokenUrl: idp.tokenUrl,
+      clientId: 'hs-client',
+      clientSecret: `${HS_SECRET}-but-not-quite`,
+    });
     await expect(app.tokens.getToken('idp')).rejects.toMatchObject({ code: 'invalid_client', status: 401 });
   });
 });
@@ -247,20 +228,13 @@ describe('tls_client_auth against oidc-provider over real HTTPS', () => {
       curve: 'P-256',
       algorithm: 'sha256',
     });
-    const app = cleanup.track(
-      await bootHttp(
-        {
-          idp: {
-            strategy: 'oauth2',
-            authMethod: 'tls_client_auth',
-            tokenUrl: mtlsIdp.tokenUrl,
-            clientId: 'mtls-client',
-            tls: { cert: stranger.cert, key: stranger.private, ca },
-          },
-        },
-        { oauth: { clock: undefined } },
-      ),
-    );
+    const app = await bootIdp({
+      strategy: 'oauth2',
+      authMethod: 'tls_client_auth',
+      tokenUrl: mtlsIdp.tokenUrl,
+      clientId: 'mtls-client',
+      tls: { cert: stranger.cert, key: stranger.private, ca },
+    });
     await expect(app.tokens.getToken('idp')).rejects.toMatchObject({ code: 'invalid_client', status: 401 });
   });
 });

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -107,21 +107,25 @@ const keySecrets = () => [
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 describe('the fixtures themselves', () => {
-  /** A direct `node:https` token request to the mTLS server, no library involved. */
-  const rawPost = (port: number, options: RequestOptions) =>
+  /** Sends a client-credentials form on the request `open` makes; the status and text of the answer. */
+  const postTokenForm = (open: () => ClientRequest) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpsRequest(
-        { host: '127.0.0.1', port, method: 'POST', path: '/oauth/token', agent: false, ...options },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-          res.on('error', reject);
-        },
-      );
+      const req = open(); // in here: a request that cannot even start rejects, it does not throw
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      });
       req.on('error', reject);
       req.end('grant_type=client_credentials');
     });
+
+  /** A direct `node:https` token request to the mTLS server, no library involved. */
+  const rawPost = (port: number, options: RequestOptions) =>
+    postTokenForm(() =>
+      httpsRequest({ host: '127.0.0.1', port, method: 'POST', path: '/oauth/token', agent: false, ...options }),
+    );
 
   it('the server answers a client presenting the CA-signed certificate, and sees its CN', async () => {
     const server = await mtlsServer();
@@ -157,25 +161,16 @@ describe('the fixtures themselves', () => {
     const plain = await plainServer();
     const server = await mtlsServer();
     const proxy = await proxyServer();
-    const forwarded = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(
-        {
-          host: '127.0.0.1',
-          port: proxy.port,
-          method: 'POST',
-          path: `${plain.url}/oauth/token`,
-          headers: { 'proxy-authorization': basic('u', 'p') },
-          agent: false,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-        },
-      );
-      req.on('error', reject);
-      req.end('grant_type=client_credentials');
-    });
+    const forwarded = await postTokenForm(() =>
+      httpRequest({
+        host: '127.0.0.1',
+        port: proxy.port,
+        method: 'POST',
+        path: `${plain.url}/oauth/token`,
+        headers: { 'proxy-authorization': basic('u', 'p') },
+        agent: false,
+      }),
+    );
     expect(forwarded).toEqual({ status: 200, body: JSON.stringify(PLAIN_TOKEN) });
     expect(plain.requests.map((r) => [r.path, r.headers['proxy-authorization']])).toEqual([
       ['/oauth/token', undefined],
@@ -195,32 +190,23 @@ describe('the fixtures themselves', () => {
       req.on('error', reject);
       req.end();
     });
-    const tunnelled = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: '127.0.0.1',
-          port: server.port,
-          method: 'POST',
-          path: '/oauth/token',
-          // With createConnection and no agent, the request runs on this very socket.
-          createConnection: () =>
-            tlsConnect({
-              socket: tunnel,
-              servername: 'localhost',
-              ca: pki.ca,
-              cert: pki.clientCert,
-              key: pki.clientKey,
-            }),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-        },
-      );
-      req.on('error', reject);
-      req.end('grant_type=client_credentials');
-    });
+    const tunnelled = await postTokenForm(() =>
+      httpsRequest({
+        host: '127.0.0.1',
+        port: server.port,
+        method: 'POST',
+        path: '/oauth/token',
+        // With createConnection and no agent, the request runs on this very socket.
+        createConnection: () =>
+          tlsConnect({
+            socket: tunnel,
+            servername: 'localhost',
+            ca: pki.ca,
+            cert: pki.clientCert,
+            key: pki.clientKey,
+          }),
+      }),
+    );
     tunnel.destroy();
     expect(tunnelled).toEqual({ status: 200, body: JSON.stringify(MTLS_TOKEN) });
     expect(server.requests.map((r) => r.clientCN)).toEqual([CLIENT_CN]);

@@ -13,12 +13,11 @@ import {
   oauth2Client,
   startTokenServer,
   startUpstream,
+  type Echo,
   type HttpApp,
   type TokenServer,
   type UpstreamServer,
 } from './http-support.js';
-
-type Echo = { method: string; path: string; body: string; authorization: string | null };
 
 const { track } = closeAfterEach();
 

@@ -5,6 +5,7 @@ import type { AxiosInstance } from 'axios';
 import type { ServerResponse } from 'node:http';
 import type { OAuthClientOptions, OAuthModuleOptions } from '../../lib/index.js';
 import { bootOAuth, type Booted } from '../support/boot.js';
+import type { Cleanup } from '../support/cleanup.js';
 import { json, startRecordingServer, type RecordedRequest, type RecordingServer } from '../support/recording-server.js';
 
 /** A token endpoint at `POST /oauth/token` handing out `<prefix>-1`, `<prefix>-2`, … */
@@ -37,6 +38,14 @@ export async function startTokenServer(prefix = 'tok', tokenType = 'Bearer'): Pr
 export interface UpstreamServer extends RecordingServer {
   /** The Authorization header of each request, in order (`undefined` when absent). */
   authorizations(): (string | undefined)[];
+}
+
+/** The JSON body an upstream answers with: what it received. */
+export interface Echo {
+  method: string;
+  path: string;
+  body: string;
+  authorization: string | null;
 }
 
 export async function startUpstream(
@@ -72,7 +81,7 @@ export async function startUpstream(
 
 /** A token endpoint handing out `tok-1`, `tok-2`, …, an upstream API and a foreign origin, each closed after the test. */
 export async function startTransportServers(
-  track: <T extends { close(): Promise<void> }>(resource: T) => T,
+  track: Cleanup['track'],
 ): Promise<{ tokens: TokenServer; api: UpstreamServer; foreign: UpstreamServer }> {
   return {
     tokens: track(await startTokenServer('tok')),
@@ -93,11 +102,15 @@ export function oauth2Client(tokenServer: TokenServer, extra: Partial<OAuthClien
 
 export type HttpApp = Booted;
 
+export interface BootHttpOptions {
+  http?: unknown;
+  imports?: unknown[];
+  oauth?: Partial<OAuthModuleOptions>;
+  providers?: unknown[];
+}
+
 /** `bootOAuth` with plain `HttpModule` (or `options.http`); one attempt per token request by default. */
-export function bootHttp(
-  clients: Record<string, OAuthClientOptions>,
-  options: { http?: unknown; imports?: unknown[]; oauth?: Partial<OAuthModuleOptions>; providers?: unknown[] } = {},
-): Promise<HttpApp> {
+export function bootHttp(clients: Record<string, OAuthClientOptions>, options: BootHttpOptions = {}): Promise<HttpApp> {
   return bootOAuth(
     clients,
     { retry: { maxAttempts: 1 }, ...options.oauth },
@@ -106,6 +119,20 @@ export function bootHttp(
       providers: options.providers,
     },
   );
+}
+
+/**
+ * `bootHttp` with client `api` (oauth2 on `servers.tokens`, attached to `servers.api`) besides `extra`,
+ * closed after the test: the app the transport specs start from.
+ */
+export async function bootAttached(
+  track: Cleanup['track'],
+  servers: { tokens: TokenServer; api: UpstreamServer },
+  extra: Record<string, OAuthClientOptions> = {},
+  options: BootHttpOptions = {},
+): Promise<HttpApp> {
+  const api = oauth2Client(servers.tokens, { attachTo: [servers.api.url] });
+  return track(await bootHttp({ api, ...extra }, options));
 }
 
 /**

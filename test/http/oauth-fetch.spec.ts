@@ -6,17 +6,16 @@ import { OAuthFetch, type OAuthClientOptions } from '../../lib/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
 import { json, startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 import {
-  bootHttp,
+  bootAttached,
   startTransportServers,
   oauth2Client,
   startUpstream,
+  type Echo,
   type TokenServer,
   type UpstreamServer,
 } from './http-support.js';
 
 /** `OAuthFetch` against real loopback servers: the same rules as HttpService calls. */
-type Echo = { method: string; path: string; body: string; authorization: string | null };
-
 const { track } = closeAfterEach();
 
 let tokens: TokenServer;
@@ -26,7 +25,7 @@ let foreign: UpstreamServer;
 beforeEach(async () => ({ tokens, api, foreign } = await startTransportServers(track)));
 
 async function boot(extra: Record<string, OAuthClientOptions> = {}) {
-  const app = track(await bootHttp({ api: oauth2Client(tokens, { attachTo: [api.url] }), ...extra }));
+  const app = await bootAttached(track, { tokens, api }, extra);
   return { app, fetch: app.moduleRef.get(OAuthFetch).fetch };
 }
 

@@ -5,7 +5,7 @@ import { OAuthConfigError, TokenRequestError, type OAuthClientOptions } from '..
 import { closeAfterEach } from '../support/cleanup.js';
 import { json, startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 import {
-  bootHttp,
+  bootAttached,
   startTransportServers,
   oauth2Client,
   startUpstream,
@@ -30,8 +30,7 @@ beforeEach(async () => ({ tokens, api, foreign } = await startTransportServers(t
 
 describe.each(TRANSPORTS)('$name', (transport) => {
   async function boot(extra: Record<string, OAuthClientOptions> = {}) {
-    const app = track(await bootHttp({ api: oauth2Client(tokens, { attachTo: [api.url] }), ...extra }));
-    return transport.client(app);
+    return transport.client(await bootAttached(track, { tokens, api }, extra));
   }
 
   describe('which calls get a token', () => {

@@ -5,16 +5,14 @@ import type { OAuthClientOptions } from '../../lib/index.js';
 import { OAuthDispatcher } from '../../lib/undici/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
 import {
-  bootHttp,
+  bootAttached,
   startTransportServers,
-  oauth2Client,
+  type Echo,
   type TokenServer,
   type UpstreamServer,
 } from './http-support.js';
 
 /** The undici interceptor and `OAuthDispatcher` against real loopback servers: the same rules as every transport. */
-type Echo = { method: string; path: string; body: string; authorization: string | null };
-
 const { track } = closeAfterEach();
 
 let tokens: TokenServer;
@@ -24,9 +22,7 @@ let foreign: UpstreamServer;
 beforeEach(async () => ({ tokens, api, foreign } = await startTransportServers(track)));
 
 async function boot(extra: Record<string, OAuthClientOptions> = {}) {
-  const app = track(
-    await bootHttp({ api: oauth2Client(tokens, { attachTo: [api.url] }), ...extra }, { providers: [OAuthDispatcher] }),
-  );
+  const app = await bootAttached(track, { tokens, api }, extra, { providers: [OAuthDispatcher] });
   return { app, dispatcher: app.moduleRef.get(OAuthDispatcher) };
 }
 

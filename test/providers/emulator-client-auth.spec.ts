@@ -1,4 +1,4 @@
-import { constants, generateKeyPairSync, randomUUID, sign, createHmac, type KeyObject } from 'node:crypto';
+import { constants, randomUUID, sign, createHmac, type KeyObject } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { describe, expect, it } from '@jest/globals';
@@ -8,28 +8,21 @@ import { FakeClock, startEmulator, type Emulator, type OAuth2EmulatorOptions } f
 import { bootOAuth } from '../support/boot.js';
 import { closeAfterEach } from '../support/cleanup.js';
 import { tlsFixtures } from '../support/tls-fixtures.js';
+import { JWT_BEARER, KEY_ALGS, keyPairFor, type KeyAlg } from '../client-auth/jws-support.js';
 
 const cleanup = closeAfterEach();
-const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const HS_SECRET = 'a-client-secret-of-more-than-32-bytes-for-HS256';
 
-type Alg = 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA';
-
 /** A key pair of the type each algorithm needs, with its public JWK. */
-function keyPair(alg: Alg, kid?: string): { privateKey: KeyObject; jwk: Record<string, unknown> } {
-  const { privateKey, publicKey } =
-    alg === 'RS256' || alg === 'PS256'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : alg === 'EdDSA'
-        ? generateKeyPairSync('ed25519')
-        : generateKeyPairSync('ec', { namedCurve: alg === 'ES256' ? 'P-256' : 'P-384' });
+function keyPair(alg: KeyAlg, kid?: string): { privateKey: KeyObject; jwk: Record<string, unknown> } {
+  const { privateKey, publicKey } = keyPairFor(alg);
   return { privateKey, jwk: { ...publicKey.export({ format: 'jwk' }), ...(kid === undefined ? {} : { kid }) } };
 }
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** A JWS made by hand with node:crypto (ECDSA in the JOSE r||s form). */
-function signJwt(alg: Alg | 'HS256', key: KeyObject | string, claims: object, header: object = {}): string {
+function signJwt(alg: KeyAlg | 'HS256', key: KeyObject | string, claims: object, header: object = {}): string {
   const input = `${b64({ alg, typ: 'JWT', ...header })}.${b64(claims)}`;
   const data = Buffer.from(input);
   let signature: Buffer;
@@ -118,7 +111,7 @@ describe('oauth2 emulator: private_key_jwt', () => {
       ...extra,
     });
 
-  it.each<Alg>(['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'])('accepts an assertion signed with %s', async (alg) => {
+  it.each(KEY_ALGS)('accepts an assertion signed with %s', async (alg) => {
     const { privateKey, jwk } = keyPair(alg, `k-${alg}`);
     const e = await emulator({ authMethods: ['private_key_jwt'], jwks: { keys: [jwk] }, clock });
     const reply = await call(e.tokenUrl, {

@@ -2,8 +2,9 @@ import type { ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { buildLib, type BuiltLib } from '../support/built-lib.js';
 import { json, startRecordingServer, type RecordedRequest, type RecordingServer } from '../support/recording-server.js';
-import { startRedisCluster, type RedisClusterTopology, type RedisNode } from '../support/redis-cluster.js';
+import { startRedisCluster, type RedisClusterTopology } from '../support/redis-cluster.js';
 import { Fleet, fleetKeys, type BurstReport, type FleetKey, type FleetRedis } from '../support/redis-fleet.js';
+import type { RedisNode } from '../support/redis-node.js';
 import { startRedisSentinel, type RedisSentinelTopology } from '../support/redis-sentinel.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
 

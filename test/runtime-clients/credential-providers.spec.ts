@@ -13,7 +13,7 @@ import { FakeClock, startEmulator } from '../../lib/testing/index.js';
 import { bootOAuth, type Booted } from '../support/boot.js';
 import { closeAfterEach } from '../support/cleanup.js';
 import { json } from '../support/recording-server.js';
-import { startTokenServer } from '../http/http-support.js';
+import { startTokenServer, type TokenServer } from '../http/http-support.js';
 
 /**
  * `clientSecret` (and `privateKey`) as a function: a secret manager, asked for each token request,
@@ -40,6 +40,15 @@ function vault(...values: string[]) {
 
 async function boot(clients: Record<string, OAuthClientOptions>, options: object = {}): Promise<Booted> {
   return track(await bootOAuth(clients, { retry: { maxAttempts: 1 }, ...options }));
+}
+
+/** Boots client `api` (oauth2 at `tokens`, clientId `svc`) with `credentials`; what its first token request fails with. */
+async function tokenErrorOf(
+  tokens: TokenServer,
+  credentials: Partial<OAuth2ClientOptions>,
+): Promise<TokenRequestError> {
+  const app = await boot({ api: { strategy: 'oauth2', tokenUrl: tokens.tokenUrl, clientId: 'svc', ...credentials } });
+  return (await app.tokens.getToken('api').catch((e: unknown) => e)) as TokenRequestError;
 }
 
 describe('a clientSecret provider', () => {
@@ -87,17 +96,11 @@ describe('a clientSecret provider', () => {
 
   it('a provider that throws fails the request with TokenRequestError naming the client, never the value', async () => {
     const tokens = track(await startTokenServer());
-    const app = await boot({
-      api: {
-        strategy: 'oauth2',
-        tokenUrl: tokens.tokenUrl,
-        clientId: 'svc',
-        clientSecret: () => {
-          throw new Error(`vault unreachable while reading ${SECRET}`);
-        },
+    const error = await tokenErrorOf(tokens, {
+      clientSecret: () => {
+        throw new Error(`vault unreachable while reading ${SECRET}`);
       },
     });
-    const error = (await app.tokens.getToken('api').catch((e: unknown) => e)) as TokenRequestError;
     expect(error).toBeInstanceOf(TokenRequestError);
     expect(error.message).toContain('OAuth client "api"');
     expect(error.message).toContain('clientSecret provider');
@@ -109,16 +112,10 @@ describe('a clientSecret provider', () => {
 
   it('a provider that does not settle within timeoutMs is a timeout naming the client', async () => {
     const tokens = track(await startTokenServer());
-    const app = await boot({
-      api: {
-        strategy: 'oauth2',
-        tokenUrl: tokens.tokenUrl,
-        clientId: 'svc',
-        clientSecret: () => new Promise<string>(() => undefined),
-        timeoutMs: 30,
-      },
+    const error = await tokenErrorOf(tokens, {
+      clientSecret: () => new Promise<string>(() => undefined),
+      timeoutMs: 30,
     });
-    const error = (await app.tokens.getToken('api').catch((e: unknown) => e)) as TokenRequestError;
     expect(error).toBeInstanceOf(TokenRequestError);
     expect(error).toMatchObject({ client: 'api', code: 'timeout' });
     expect(error.message).toMatch(/OAuth client "api".*clientSecret provider did not answer within 30 ms/);
@@ -130,16 +127,10 @@ describe('a clientSecret provider', () => {
     tokens.route('POST /oauth/token', (req, res) =>
       json(res, 400, { error: 'invalid_request', error_description: `bad secret ${req.body}` }),
     );
-    const app = await boot({
-      api: {
-        strategy: 'oauth2',
-        tokenUrl: tokens.tokenUrl,
-        clientId: 'svc',
-        authMethod: 'client_secret_post',
-        clientSecret: async () => 'a secret+with/form&chars',
-      } as OAuth2ClientOptions,
+    const error = await tokenErrorOf(tokens, {
+      authMethod: 'client_secret_post',
+      clientSecret: async () => 'a secret+with/form&chars',
     });
-    const error = (await app.tokens.getToken('api').catch((e: unknown) => e)) as TokenRequestError;
     expect(error.code).toBe('invalid_request');
     expect(error.description).toContain('[redacted]');
     for (const text of [error.message, JSON.stringify(error)]) {
@@ -206,16 +197,10 @@ describe('a privateKey provider (private_key_jwt)', () => {
 
   it('an unusable key is a TokenRequestError naming the client and the problem, never the key', async () => {
     const tokens = track(await startTokenServer());
-    const app = await boot({
-      api: {
-        strategy: 'oauth2',
-        tokenUrl: tokens.tokenUrl,
-        clientId: 'svc',
-        authMethod: 'private_key_jwt',
-        privateKey: async () => '-----BEGIN PRIVATE KEY-----\nnot-a-key-0f3c9a\n-----END PRIVATE KEY-----',
-      },
+    const error = await tokenErrorOf(tokens, {
+      authMethod: 'private_key_jwt',
+      privateKey: async () => '-----BEGIN PRIVATE KEY-----\nnot-a-key-0f3c9a\n-----END PRIVATE KEY-----',
     });
-    const error = (await app.tokens.getToken('api').catch((e: unknown) => e)) as TokenRequestError;
     expect(error).toBeInstanceOf(TokenRequestError);
     expect(error.message).toContain('OAuth client "api"');
     expect(error.message).toContain('privateKey');

@@ -6,7 +6,7 @@ import { closeAfterEach } from '../support/cleanup.js';
 import { deferred } from '../support/deferred.js';
 import { json, type RecordedRequest } from '../support/recording-server.js';
 import {
-  bootHttp,
+  bootAttached,
   oauth2Client,
   startTokenServer,
   startTransportServers,
@@ -32,7 +32,7 @@ beforeEach(async () => {
 });
 
 async function boot(extra: Record<string, OAuthClientOptions> = {}): Promise<HttpApp & { clients: OAuthClients }> {
-  const app = track(await bootHttp({ api: oauth2Client(tokens, { attachTo: [api.url] }), ...extra }));
+  const app = await bootAttached(track, { tokens, api }, extra);
   return Object.assign(app, { clients: app.moduleRef.get(OAuthClients) });
 }
 

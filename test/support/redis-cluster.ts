@@ -1,18 +1,6 @@
-import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, spawnRedis, terminate } from './redis-server.js';
-
-/** One redis-server of a cluster (or of a sentinel setup), stopped by its PID. */
-export interface RedisNode {
-  readonly port: number;
-  /** SIGKILL: the node dies without a word (a crashed machine). */
-  kill(): Promise<void>;
-  /** Starts it again on the same ports and config (a cluster node rejoins as it was, or as a replica). */
-  start(): Promise<void>;
-  readonly running: boolean;
-}
+import { pollUntil, RedisProcess, redisCli, removeTopology, topologyDir, type RedisNode } from './redis-node.js';
+import { freePort, loopbackArgs } from './redis-server.js';
 
 export interface RedisClusterTopology {
   readonly nodes: readonly RedisNode[];
@@ -46,12 +34,12 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const masters = options.masters ?? 3;
   const replicas = options.replicas ?? 0;
   const nodeTimeoutMs = options.nodeTimeoutMs ?? 1_000;
-  const dir = mkdtempSync(join(tmpdir(), 'oauth-redis-cluster-'));
-  const nodes: ClusterNode[] = [];
+  const dir = topologyDir('cluster');
+  const nodes: RedisProcess[] = [];
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) {
-      const node = new ClusterNode(await freePort(), await freePort(), dir, nodeTimeoutMs);
-      nodes.push(node);
+      const port = await freePort();
+      nodes.push(new RedisProcess(port, clusterNodeArgs(port, await freePort(), dir, nodeTimeoutMs)));
     }
     await Promise.all(nodes.map((node) => node.start()));
     const topology = new Topology(nodes, dir);
@@ -68,86 +56,44 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     if (replicas > 0) await topology.waitReplicasInSync(masters * replicas);
     return topology;
   } catch (error) {
-    await Promise.all(nodes.map((node) => node.kill()));
-    rmSync(dir, { recursive: true, force: true });
+    await removeTopology(nodes, dir, 'kill');
     throw error;
   }
 }
 
-class ClusterNode implements RedisNode {
-  private child: ChildProcess | undefined;
-
-  constructor(
-    readonly port: number,
-    private readonly busPort: number,
-    private readonly dir: string,
-    private readonly nodeTimeoutMs: number,
-  ) {}
-
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async start(): Promise<void> {
-    if (this.running) return;
-    this.child = await spawnRedis([
-      '--port',
-      String(this.port),
-      '--cluster-port',
-      String(this.busPort),
-      '--bind',
-      '127.0.0.1',
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      join(this.dir, `nodes-${this.port}.conf`),
-      '--cluster-node-timeout',
-      String(this.nodeTimeoutMs),
-      // Any replica may take over, however long it was cut off; the other masters keep serving meanwhile.
-      '--cluster-replica-validity-factor',
-      '0',
-      '--cluster-require-full-coverage',
-      'no',
-      '--dir',
-      this.dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--protected-mode',
-      'no',
-    ]);
-  }
-
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (child === undefined || !this.running) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  stop(): Promise<void> {
-    return this.child === undefined ? Promise.resolve() : terminate(this.child);
-  }
+function clusterNodeArgs(port: number, busPort: number, dir: string, nodeTimeoutMs: number): string[] {
+  return [
+    ...loopbackArgs(port),
+    '--cluster-port',
+    String(busPort),
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    join(dir, `nodes-${port}.conf`),
+    '--cluster-node-timeout',
+    String(nodeTimeoutMs),
+    // Any replica may take over, however long it was cut off; the other masters keep serving meanwhile.
+    '--cluster-replica-validity-factor',
+    '0',
+    '--cluster-require-full-coverage',
+    'no',
+    '--dir',
+    dir,
+  ];
 }
 
 class Topology implements RedisClusterTopology {
   readonly seeds: { host: string; port: number }[];
 
   constructor(
-    readonly nodes: ClusterNode[],
+    readonly nodes: RedisProcess[],
     private readonly dir: string,
   ) {
     this.seeds = nodes.map((node) => ({ host: '127.0.0.1', port: node.port }));
   }
 
   cli(port: number, ...args: string[]): Promise<string> {
-    return new Promise((resolve, reject) =>
-      execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 30_000 }, (error, stdout) =>
-        error ? reject(new Error(`redis-cli ${args.join(' ')}: ${error.message}\n${stdout}`)) : resolve(stdout),
-      ),
-    );
+    return redisCli(port, args, 30_000);
   }
 
   async masters(): Promise<{ port: number; slots: [number, number][] }[]> {
@@ -187,37 +133,37 @@ class Topology implements RedisClusterTopology {
   }
 
   async waitHealthy(boundMs = 30_000): Promise<void> {
-    const giveUp = Date.now() + boundMs;
-    for (;;) {
-      const live = this.nodes.filter((n) => n.running);
-      const states = await Promise.all(
-        live.map((n) => this.cli(n.port, 'CLUSTER', 'INFO').catch((error: Error) => error.message)),
-      );
-      const ok = states.every((s) => s.includes('cluster_state:ok') && s.includes('cluster_slots_ok:16384'));
-      if (ok) {
+    let states: string[] = [];
+    await pollUntil(
+      async () => {
+        const live = this.nodes.filter((n) => n.running);
+        states = await Promise.all(
+          live.map((n) => this.cli(n.port, 'CLUSTER', 'INFO').catch((error: Error) => error.message)),
+        );
+        if (!states.every((s) => s.includes('cluster_state:ok') && s.includes('cluster_slots_ok:16384'))) return false;
         const masters = await this.masters().catch(() => []);
         const covered = masters.reduce((sum, m) => sum + m.slots.reduce((n, [a, b]) => n + b - a + 1, 0), 0);
-        if (covered === 16384 && masters.every((m) => live.some((n) => n.port === m.port))) return;
-      }
-      if (Date.now() > giveUp) throw new Error(`cluster not healthy within ${boundMs} ms:\n${states.join('\n')}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+        return covered === 16384 && masters.every((m) => live.some((n) => n.port === m.port));
+      },
+      boundMs,
+      () => `cluster not healthy within ${boundMs} ms:\n${states.join('\n')}`,
+    );
   }
 
   async waitReplicasInSync(count: number, boundMs = 30_000): Promise<void> {
-    const giveUp = Date.now() + boundMs;
-    for (;;) {
-      const infos = await Promise.all(
-        this.nodes.filter((n) => n.running).map((n) => this.cli(n.port, 'INFO', 'replication').catch(() => '')),
-      );
-      if (infos.filter((info) => info.includes('master_link_status:up')).length >= count) return;
-      if (Date.now() > giveUp) throw new Error(`replicas not in sync within ${boundMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await pollUntil(
+      async () => {
+        const infos = await Promise.all(
+          this.nodes.filter((n) => n.running).map((n) => this.cli(n.port, 'INFO', 'replication').catch(() => '')),
+        );
+        return infos.filter((info) => info.includes('master_link_status:up')).length >= count;
+      },
+      boundMs,
+      () => `replicas not in sync within ${boundMs} ms`,
+    );
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.nodes.map((node) => node.stop()));
-    rmSync(this.dir, { recursive: true, force: true });
+  close(): Promise<void> {
+    return removeTopology(this.nodes, this.dir, 'stop');
   }
 }

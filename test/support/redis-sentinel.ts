@@ -1,9 +1,7 @@
-import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RedisNode } from './redis-cluster.js';
-import { freePort, spawnRedis, terminate } from './redis-server.js';
+import { pollUntil, RedisProcess, redisCli, removeTopology, topologyDir, type RedisNode } from './redis-node.js';
+import { freePort, loopbackArgs } from './redis-server.js';
 
 export const SENTINEL_MASTER_NAME = 'oauth-master';
 
@@ -40,15 +38,15 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
   const replicas = options.replicas ?? 1;
   const sentinelCount = options.sentinels ?? 3;
   const downAfterMs = options.downAfterMs ?? 1_000;
-  const dir = mkdtempSync(join(tmpdir(), 'oauth-redis-sentinel-'));
-  const servers: Node[] = [];
-  const sentinels: Node[] = [];
+  const dir = topologyDir('sentinel');
+  const servers: RedisProcess[] = [];
+  const sentinels: RedisProcess[] = [];
   try {
     const masterPort = await freePort();
-    servers.push(new Node(masterPort, serverArgs(masterPort, dir, undefined)));
+    servers.push(new RedisProcess(masterPort, serverArgs(masterPort, dir, undefined)));
     for (let i = 0; i < replicas; i++) {
       const port = await freePort();
-      servers.push(new Node(port, serverArgs(port, dir, masterPort)));
+      servers.push(new RedisProcess(port, serverArgs(port, dir, masterPort)));
     }
     await Promise.all(servers.map((s) => s.start()));
     for (let i = 0; i < sentinelCount; i++) {
@@ -68,66 +66,27 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
           '',
         ].join('\n'),
       );
-      sentinels.push(new Node(port, [file, '--sentinel']));
+      sentinels.push(new RedisProcess(port, [file, '--sentinel']));
     }
     await Promise.all(sentinels.map((s) => s.start()));
     const topology = new Topology(servers, sentinels, dir);
     await topology.waitAcquainted(replicas, sentinelCount - 1);
     return topology;
   } catch (error) {
-    await Promise.all([...servers, ...sentinels].map((node) => node.kill()));
-    rmSync(dir, { recursive: true, force: true });
+    await removeTopology([...servers, ...sentinels], dir, 'kill');
     throw error;
   }
 }
 
 function serverArgs(port: number, dir: string, replicaOf: number | undefined): string[] {
   return [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
+    ...loopbackArgs(port),
     '--dir',
     dir,
     '--dbfilename',
     `dump-${port}.rdb`,
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--protected-mode',
-    'no',
     ...(replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(replicaOf)]),
   ];
-}
-
-class Node implements RedisNode {
-  private child: ChildProcess | undefined;
-
-  constructor(
-    readonly port: number,
-    private readonly args: string[],
-  ) {}
-
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async start(): Promise<void> {
-    if (!this.running) this.child = await spawnRedis(this.args);
-  }
-
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (child === undefined || !this.running) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  stop(): Promise<void> {
-    return this.child === undefined ? Promise.resolve() : terminate(this.child);
-  }
 }
 
 class Topology implements RedisSentinelTopology {
@@ -135,8 +94,8 @@ class Topology implements RedisSentinelTopology {
   readonly name = SENTINEL_MASTER_NAME;
 
   constructor(
-    readonly servers: Node[],
-    readonly sentinels: Node[],
+    readonly servers: RedisProcess[],
+    readonly sentinels: RedisProcess[],
     private readonly dir: string,
   ) {
     this.sentinelAddresses = sentinels.map((s) => ({ host: '127.0.0.1', port: s.port }));
@@ -159,46 +118,42 @@ class Topology implements RedisSentinelTopology {
   }
 
   async waitFailover(formerPort: number, boundMs = 30_000): Promise<number> {
-    const giveUp = Date.now() + boundMs;
-    for (;;) {
-      const port = await this.masterPort().catch(() => formerPort);
-      if (port !== formerPort) {
-        const role = await cli(port, 'ROLE').catch(() => '');
-        if (role.startsWith('master')) return port;
-      }
-      if (Date.now() > giveUp) throw new Error(`no failover away from ${formerPort} within ${boundMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    let port = formerPort;
+    await pollUntil(
+      async () => {
+        port = await this.masterPort().catch(() => formerPort);
+        return port !== formerPort && (await cli(port, 'ROLE').catch(() => '')).startsWith('master');
+      },
+      boundMs,
+      () => `no failover away from ${formerPort} within ${boundMs} ms`,
+    );
+    return port;
   }
 
   /** Until every sentinel knows `replicas` replicas and `others` other sentinels. */
   async waitAcquainted(replicas: number, others: number, boundMs = 30_000): Promise<void> {
-    const giveUp = Date.now() + boundMs;
-    for (;;) {
-      const counts = await Promise.all(
-        this.sentinels.map(async (s) => {
-          const master = await cli(s.port, 'SENTINEL', 'master', this.name).catch(() => '');
-          const fields = master.trim().split('\n');
-          const at = (name: string) => Number(fields[fields.indexOf(name) + 1]);
-          return at('num-slaves') >= replicas && at('num-other-sentinels') >= others;
-        }),
-      );
-      if (counts.every(Boolean)) return;
-      if (Date.now() > giveUp) throw new Error(`sentinels not acquainted within ${boundMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await pollUntil(
+      async () => {
+        const counts = await Promise.all(
+          this.sentinels.map(async (s) => {
+            const master = await cli(s.port, 'SENTINEL', 'master', this.name).catch(() => '');
+            const fields = master.trim().split('\n');
+            const at = (name: string) => Number(fields[fields.indexOf(name) + 1]);
+            return at('num-slaves') >= replicas && at('num-other-sentinels') >= others;
+          }),
+        );
+        return counts.every(Boolean);
+      },
+      boundMs,
+      () => `sentinels not acquainted within ${boundMs} ms`,
+    );
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.sentinels, ...this.servers].map((node) => node.stop()));
-    rmSync(this.dir, { recursive: true, force: true });
+  close(): Promise<void> {
+    return removeTopology([...this.sentinels, ...this.servers], this.dir, 'stop');
   }
 }
 
 function cli(port: number, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 10_000 }, (error, stdout) =>
-      error ? reject(error) : resolve(stdout),
-    ),
-  );
+  return redisCli(port, args, 10_000);
 }

@@ -71,20 +71,12 @@ export async function startRedisServer(): Promise<RedisServer> {
 }
 
 function launch(port: number): Promise<ChildProcess> {
-  return spawnRedis([
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--protected-mode',
-    'no',
-    '--enable-debug-command',
-    'local',
-  ]);
+  return spawnRedis([...loopbackArgs(port), '--enable-debug-command', 'local']);
+}
+
+/** The arguments every throwaway redis-server here starts with: `port` on 127.0.0.1, nothing persisted. */
+export function loopbackArgs(port: number): string[] {
+  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
 }
 
 /**
