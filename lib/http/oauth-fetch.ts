@@ -136,10 +136,11 @@ export class OAuthFetch {
       // A DPoP proof names its request: every hop that carries the token gets its own.
       const proof = carried ? signer?.proof(hop.method, hop.url, call.token.accessToken) : undefined;
       const request = shallowCopy(init);
-      request.method = hop.method;
       request.headers = proof === undefined ? headers : withHeader(headers, 'dpop', proof);
-      request.body = hop.body;
-      request.redirect = followsRedirects ? 'manual' : init.redirect;
+      // Only what differs from the caller's init (a `Request`'s, or after a 303): fetch does less with fewer keys.
+      if (hop.method !== (init.method ?? 'GET').toUpperCase()) request.method = hop.method;
+      if (hop.body !== (init.body ?? null)) request.body = hop.body;
+      if (followsRedirects) request.redirect = 'manual';
       const response = await fetch(hop.url, request);
       const proved = proof !== undefined;
       if (proved) participant.dpopNonce(client, hop.url, response.headers.get('dpop-nonce'));
