@@ -12,7 +12,7 @@ const LONGEST_HOLD_MS = 60_000;
 /**
  * The first thing OAuthModule creates. Nest creates providers concurrently, so a provider of the app
  * can be created, and call its `HttpService` in its constructor, before OAuthModule's interceptor
- * exists. From here until the interceptor has joined (`release`), every call on the app's
+ * exists. From here until the interceptor has joined (`end`), every call on the app's
  * HttpService axios instances waits; it then gets the token it should carry. Depends on nothing
  * but Nest's own module container, so Nest creates it in its first steps.
  */
@@ -20,7 +20,6 @@ export class AxiosStartupHold implements OnModuleDestroy {
   private release!: () => void;
   private readonly released = new Promise<void>((resolve) => (this.release = resolve));
   private readonly timer: NodeJS.Timeout;
-
   private ended = false;
 
   constructor(modules: ModulesContainer) {
