@@ -1,5 +1,6 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
+import type { AxiosInstance } from 'axios';
 import { holdAxiosInstance } from './axios-bearer.hook.js';
 import { discoverHttpAxiosInstances, providersOf, whenAxiosInstancesCreated } from './http-service.discovery.js';
 
@@ -21,20 +22,27 @@ export class AxiosStartupHold implements OnModuleDestroy {
   private readonly released = new Promise<void>((resolve) => (this.release = resolve));
   private readonly timer: NodeJS.Timeout;
   private ended = false;
+  /** Given by the interceptor when it ends the hold: an axios instance Nest makes after that is joined. */
+  private join: ((axios: AxiosInstance) => void) | undefined;
 
   constructor(modules: ModulesContainer) {
     for (const axios of discoverHttpAxiosInstances(providersOf(modules))) holdAxiosInstance(axios, this.released);
     // `registerAsync`: its axios is made later, but before its HttpService can be called.
     whenAxiosInstancesCreated(providersOf(modules), (axios) => {
       if (!this.ended) holdAxiosInstance(axios, this.released);
+      else this.join?.(axios);
     });
     this.timer = setTimeout(() => this.end(), LONGEST_HOLD_MS);
     this.timer.unref();
   }
 
-  /** The interceptor has joined: held calls go on, through it. */
-  end(): void {
+  /**
+   * The interceptor has joined the instances there are: held calls go on, through it. `join` takes
+   * each instance Nest makes from now on (none when the app closes or never finished starting).
+   */
+  end(join?: (axios: AxiosInstance) => void): void {
     this.ended = true;
+    this.join = join;
     clearTimeout(this.timer);
     this.release();
   }

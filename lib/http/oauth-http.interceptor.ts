@@ -6,7 +6,7 @@ import { OAUTH_LOGGER, LOG_CONTEXT } from '../oauth.constants.js';
 import { TokenService } from '../token.service.js';
 import { joinAxiosInstance, leaveAxiosInstance } from './axios-bearer.hook.js';
 import { AxiosStartupHold } from './axios-startup-hold.js';
-import { discoverHttpAxiosInstances, providersOf, whenAxiosInstancesCreated } from './http-service.discovery.js';
+import { discoverHttpAxiosInstances, providersOf } from './http-service.discovery.js';
 
 /**
  * Puts `Authorization: Bearer …` on the app's outgoing `HttpService` calls. It joins each axios
@@ -31,9 +31,8 @@ export class OAuthHttpInterceptor implements OnModuleInit, OnModuleDestroy {
     // Before any onModuleInit of the app runs (Nest creates every provider first); the calls the
     // hold kept waiting (made in constructors) go on through the interceptor from here.
     this.join();
-    hold.end();
-    // `registerAsync` instances Nest is still making: joined the moment they exist.
-    whenAxiosInstancesCreated(providersOf(modules), (axios) => this.joinOne(axios));
+    // `registerAsync` instances Nest is still making are handed over the moment they exist.
+    hold.end((axios) => this.joinOne(axios));
   }
 
   onModuleInit(): void {
