@@ -2,12 +2,15 @@
 export type HeaderRecord = Readonly<Record<string, string>>;
 type HeadersInit = NonNullable<RequestInit['headers']>;
 
+/** No headers: one shared record (records are only ever copied, never changed). */
+export const NO_HEADERS: HeaderRecord = Object.freeze({});
+
 /**
  * A call's headers as one record: the `Request`'s, then `init.headers` over them. A plain object
  * (the common case) is used as it is: it is never changed, only copied.
  */
 export function headerRecord(request: Request | undefined, headers: RequestInit['headers']): HeaderRecord {
-  if (request === undefined && (headers === undefined || isPlainRecord(headers))) return headers ?? {};
+  if (request === undefined && (headers === undefined || isPlainRecord(headers))) return headers ?? NO_HEADERS;
   const merged = new Headers(request?.headers);
   if (headers !== undefined) new Headers(headers).forEach((value, name) => merged.set(name, value));
   return Object.fromEntries(merged);

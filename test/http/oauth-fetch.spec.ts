@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
 import createClient from 'openapi-fetch';
-import { OAuthFetch, type OAuthClientOptions } from '../../lib/index.js';
+import { OAuthConfigError, OAuthFetch, type OAuthClientOptions } from '../../lib/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
 import { json, startRecordingServer, type RecordingServer } from '../support/recording-server.js';
 import {
@@ -40,6 +40,38 @@ describe('which calls get a token', () => {
     expect((await echo(await fetch(request))).authorization).toBe('Bearer tok-1');
     expect(api.requests.at(-1)!.headers['x-trace']).toBe('abc');
     expect(tokens.count).toBe(1);
+  });
+});
+
+describe('with the token already cached (sent without an async frame)', () => {
+  it('a bare fetch(url) carries the current token, also after a 401 replaced it', async () => {
+    let refuseFirstToken = false;
+    const refusing = track(
+      await startUpstream((authorization) => !(refuseFirstToken && authorization === 'Bearer tok-1')),
+    );
+    const { fetch } = await boot({ r: oauth2Client(tokens, { attachTo: [refusing.url] }) });
+    const seen = async () => (await echo(await fetch(`${refusing.url}/items`))).authorization;
+    expect([await seen(), await seen()]).toEqual(['Bearer tok-1', 'Bearer tok-1']); // fetched, then cached
+    refuseFirstToken = true;
+    expect([await seen(), await seen()]).toEqual(['Bearer tok-2', 'Bearer tok-2']); // refused and replaced
+    expect(refusing.authorizations()).toEqual([
+      'Bearer tok-1',
+      'Bearer tok-1',
+      'Bearer tok-1',
+      'Bearer tok-2',
+      'Bearer tok-2',
+    ]);
+  });
+
+  it('a bad input or option is a rejected promise, as with global fetch, never a throw', async () => {
+    const { fetch } = await boot();
+    await fetch(`${api.url}/items`);
+    let answer: Promise<Response> | undefined;
+    expect(() => (answer = fetch(`${api.url}/items`, { oauth: 42 as never }))).not.toThrow();
+    await expect(answer).rejects.toBeInstanceOf(OAuthConfigError);
+    expect(() => (answer = fetch('not a url'))).not.toThrow();
+    await expect(answer).rejects.toMatchObject({ name: 'TypeError' });
+    expect(api.requests).toHaveLength(1);
   });
 });
 
