@@ -123,11 +123,16 @@ export class LegacyRefusalHandler implements Handler {
   }
 }
 
-/** A handler speaking the API `handler` speaks, so that undici translates neither. */
+/**
+ * A handler speaking the older API wherever `handler` speaks it: a `request` or `fetch` handler, and
+ * the WrapHandler that undici's `compose` puts around one (it speaks both, and passes the older
+ * calls straight through). The Agent then translates nothing: with the newer API it would parse
+ * every response's raw headers into an object, and WrapHandler would turn them back into Buffers.
+ */
 export function refusalHandler(call: CarriedCall, token: AccessToken, handler: Handler, hops: HopLog): Handler {
-  return typeof handler.onRequestStart === 'function'
-    ? new RefusalHandler(call, token, handler, hops)
-    : new LegacyRefusalHandler(call, token, handler, hops);
+  return typeof handler.onHeaders === 'function'
+    ? new LegacyRefusalHandler(call, token, handler, hops)
+    : new RefusalHandler(call, token, handler, hops);
 }
 
 /** Header lookup over undici's parsed headers (the handler API). */

@@ -85,6 +85,15 @@ export function transportTable(track: Cleanup['track']): Transport[] {
       },
     },
     {
+      // Alone, the interceptor gets the WrapHandler compose puts around request()'s handler.
+      name: 'undici (oauthInterceptor alone)',
+      redirects: false,
+      client: (app) => {
+        const agent = new Agent();
+        return undiciClient(track, agent.compose(oauthInterceptor(app.moduleRef.get(TokenService))));
+      },
+    },
+    {
       // request() hands the dispatcher undici's older handler API, which it passes on untranslated.
       name: 'undici (OAuthDispatcher)',
       redirects: false,
@@ -104,7 +113,7 @@ export function transportTable(track: Cleanup['track']): Transport[] {
 
 function undiciClient(
   track: Cleanup['track'],
-  dispatcher: OAuthDispatcher,
+  dispatcher: Dispatcher,
   outer?: Dispatcher.DispatcherComposeInterceptor,
 ) {
   track({ close: () => dispatcher.close() });
