@@ -88,10 +88,10 @@ export class OAuthFetch {
     const target = this.targets.ofUrl(url);
     const chosen = chooseClient(this.participants, target, selection);
     if (chosen === undefined) return fetch(input, rest);
-    const token = request === undefined ? this.cachedToken(chosen, selection) : undefined;
+    const token = this.cachedToken(chosen, selection);
     // Most calls: a URL and a cached bearer token. Sent at once, without an async frame around the
     // fetch (each costs a call ~0.3 KB); only a redirect or a 401 answer needs the rules below.
-    if (token !== undefined && chosen.participant.dpopSigner(chosen.client, token) === undefined) {
+    if (request === undefined && token !== undefined && !chosen.participant.dpopSigner(chosen.client, token)) {
       return this.sendWithCachedToken(url, rest, headers, { chosen, selection, origin: target.origin, token });
     }
     return this.carry(input, rest, request, headers, url, { chosen, selection, origin: target.origin, token });
@@ -143,7 +143,7 @@ export class OAuthFetch {
     const options: RequestInit = request === undefined ? rest : { ...requestInit(request), ...rest };
 
     const { chosen, selection, origin } = pending;
-    let token = pending.token ?? this.cachedToken(chosen, selection);
+    let token = pending.token;
     if (token === undefined) {
       // Fail closed: if no token can be had, this rejects and nothing is sent.
       token = await this.newToken(chosen, selection);
@@ -204,7 +204,7 @@ export class OAuthFetch {
       const proof =
         response === undefined && carried ? signer?.proof(hop.method, hop.url, call.token.accessToken) : undefined;
       if (response === undefined) {
-        const request = firstHopInit(init, proof === undefined ? headers : withHeader(headers, 'dpop', proof));
+        const request = hopInit(init, proof === undefined ? headers : withHeader(headers, 'dpop', proof));
         // Only what differs from the caller's init (a `Request`'s, or after a 303): fetch does less with fewer keys.
         if (hop.method !== (init.method ?? 'GET').toUpperCase()) request.method = hop.method;
         if (hop.body !== (init.body ?? null)) request.body = hop.body;
@@ -240,11 +240,11 @@ const NO_INIT: OAuthFetchInit = Object.freeze({});
 
 /** The first hop's init of a bearer call: the caller's init and headers, plus the token. */
 function bearerInit(init: RequestInit, headers: HeaderRecord, authorization: string): RequestInit {
-  return firstHopInit(init, withHeader(headers, 'authorization', authorization));
+  return hopInit(init, withHeader(headers, 'authorization', authorization));
 }
 
-/** The caller's init with these headers, following redirects here (`manual`) where fetch would have. */
-function firstHopInit(init: RequestInit, headers: HeaderRecord): RequestInit {
+/** A hop's init: the caller's, with these headers, following redirects here (`manual`) where fetch would have. */
+function hopInit(init: RequestInit, headers: HeaderRecord): RequestInit {
   const request = shallowCopy(init);
   request.headers = headers;
   if ((init.redirect ?? 'follow') === 'follow') request.redirect = 'manual';
