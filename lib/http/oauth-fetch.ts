@@ -120,11 +120,8 @@ export class OAuthFetch {
   }
 
   /** The rules for a call with a cached bearer token whose first answer is a redirect or a 401. */
-  private async followRules(init: RequestInit, headers: HeaderRecord, url: string, call: Carrying, response: Response) {
-    const method = (init.method ?? 'GET').toUpperCase();
-    const body = init.body ?? null;
-    const hop = (): Hop => ({ url, method, headers, body });
-    return this.answer(init, hop, call, await this.follow(init, hop(), call, response));
+  private followRules(init: RequestInit, headers: HeaderRecord, url: string, call: Carrying, response: Response) {
+    return this.settle(init, hops(url, methodOf(init), headers, init.body ?? null), call, response);
   }
 
   /** Every other call: a `Request` (its body read once), no cached token yet, or a DPoP-bound token. */
@@ -136,10 +133,9 @@ export class OAuthFetch {
     url: string,
     pending: Carrying<AccessToken | undefined>,
   ): Promise<Response> {
-    const method = (rest.method ?? request?.method ?? 'GET').toUpperCase();
     // A Request's body is a stream: read it once, so redirects and a 401 retry can send it again.
     const body = rest.body !== undefined ? rest.body : request?.body ? await request.arrayBuffer() : null;
-    const hop = (): Hop => ({ url, method, headers, body });
+    const hop = hops(url, methodOf(rest, request), headers, body);
     const options: RequestInit = request === undefined ? rest : { ...requestInit(request), ...rest };
 
     const { chosen, selection, origin } = pending;
@@ -150,8 +146,12 @@ export class OAuthFetch {
       // Getting the token may have discovered an issuer's token endpoint: this very URL, perhaps.
       if (this.targets.ofUrl(url).excluded) return fetch(input, rest);
     }
-    const call: Carrying = { chosen, selection, origin, token };
-    return this.answer(options, hop, call, await this.follow(options, hop(), call));
+    return this.settle(options, hop, { chosen, selection, origin, token });
+  }
+
+  /** Sends the call (or takes its first answer), follows its redirects, then deals with a 401. */
+  private async settle(options: RequestInit, hop: () => Hop, call: Carrying, answered?: Response) {
+    return this.answer(options, hop, call, await this.follow(options, hop(), call, answered));
   }
 
   /** What the caller gets, after a DPoP nonce demand or a refused token was dealt with (once each). */
@@ -206,7 +206,7 @@ export class OAuthFetch {
       if (response === undefined) {
         const request = hopInit(init, proof === undefined ? headers : withHeader(headers, 'dpop', proof));
         // Only what differs from the caller's init (a `Request`'s, or after a 303): fetch does less with fewer keys.
-        if (hop.method !== (init.method ?? 'GET').toUpperCase()) request.method = hop.method;
+        if (hop.method !== methodOf(init)) request.method = hop.method;
         if (hop.body !== (init.body ?? null)) request.body = hop.body;
         response = await fetch(hop.url, request);
       }
@@ -235,6 +235,16 @@ export class OAuthFetch {
     }
   }
 }
+/** The method a call is sent with, in upper case (as the rules compare methods). */
+function methodOf(init: RequestInit, request?: Request): string {
+  return (init.method ?? request?.method ?? 'GET').toUpperCase();
+}
+
+/** Makes a call's first hop afresh each time it is sent again (redirects change a hop as they go). */
+function hops(url: string, method: string, headers: HeaderRecord, body: Body): () => Hop {
+  return () => ({ url, method, headers, body });
+}
+
 /** A call without an init: one shared, never changed. */
 const NO_INIT: OAuthFetchInit = Object.freeze({});
 
