@@ -1,9 +1,8 @@
 // Run under callgrind by bench/instructions.mjs: one client (the library, or its static-header
-// baseline) of bench/subjects.mjs. Prints "ready" once booted; then each "go" line on stdin runs
-// `calls` sequential calls and prints "done", so the driver can read the instruction counter
-// around exactly those calls.
+// baseline) of bench/subjects.mjs. Once booted, each round (bench/counted-rounds.mjs) is `calls`
+// sequential calls, so the driver can read the instruction counter around exactly those calls.
 //   node bench/instructions-client.mjs <library|baseline> <origin> <calls> [stub]
-import { createInterface } from 'node:readline';
+import { serveRounds } from './counted-rounds.mjs';
 import { stubAdapter, subjects } from './subjects.mjs';
 
 const [side, origin, calls, stub] = process.argv.slice(2);
@@ -14,11 +13,5 @@ const client = side === 'library' ? await library.start(env, options) : await li
 const run = async () => {
   for (let i = 0; i < Number(calls); i++) await client.call();
 };
-await run();
-console.log('ready');
-for await (const line of createInterface({ input: process.stdin })) {
-  if (line !== 'go') break;
-  await run();
-  console.log('done');
-}
+await serveRounds(run);
 await client.close();

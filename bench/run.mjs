@@ -259,7 +259,7 @@ async function hotPathCpu() {
     `### 1b. The same call without the network\n\n` +
       `HttpService with a stub axios adapter that answers at once: what the bearer interceptor adds to the client's own work per request (target lookup, cached token, header). ` +
       `Time: tinybench, ${QUICK ? 0.2 : 2} s per side (moves with the machine's load). Bytes: V8 new-space growth over 100 calls. ` +
-      `Instructions: counted by valgrind's callgrind in a separate process per side, after 6,000 warm-up calls, fewest over 6 rounds of 1,000 (a round without a garbage collection); within about half a percent from run to run, whatever else the machine does` +
+      `Instructions: counted by valgrind's callgrind in a separate process per side, after 6,000 warm-up calls, fewest over 6 clean rounds of 1,000 (no garbage collection and no work on another thread in the round; bench/instructions.mjs); within about half a percent from run to run, whatever else the machine does` +
       (counted ? '.' : ` (${QUICK ? 'skipped with BENCH_QUICK' : 'valgrind not installed: skipped'}).`) +
       `\n\n` +
       table(
@@ -639,7 +639,7 @@ async function transportsCpu() {
   say(
     `### 7c. The fetch and undici calls without the network\n\n` +
       `As 1b for axios: the dispatcher at the bottom answers at once (200 and a small JSON body, a microtask later; a new-style handler unwrapped to the old callbacks, as an Agent does), so a row is the client's own work per call: for fetch, Node's fetch machinery (the stub passed as \`init.dispatcher\`, which OAuthFetch hands on); for undici, \`request\` and the interceptors (the stub in place of the Agent; for OAuthDispatcher, in place of the Agent it composes on). The "compose" row is a control, not a client: \`Agent.compose\` with an interceptor that does nothing, sent with the baseline's static header: what composing any interceptor costs a \`request\` call in undici 7. ` +
-      `Time: each client takes turns with its baseline call by call (AB, BA, …) in ${windows} windows of ${windowMs} ms; µs = mean per call, median over windows; "difference" = median of the per-window differences, and its middle half (25th–75th percentile). It moves with the machine's load. Bytes: V8 new-space growth over 100 calls (the baseline column shows how far it strays from row to row). Instructions per call (callgrind, as 1b) are not given: see bench/transport-subjects.mjs.\n\n` +
+      `Time: each client takes turns with its baseline call by call (AB, BA, …) in ${windows} windows of ${windowMs} ms; µs = mean per call, median over windows; "difference" = median of the per-window differences, and its middle half (25th–75th percentile). It moves with the machine's load. Bytes: V8 new-space growth over 100 calls (the baseline column shows how far it strays from row to row). Instructions per call (callgrind, as 1b) of the whole call are not given (see bench/transport-subjects.mjs); 7d counts the layers alone.\n\n` +
       table(
         [
           'client',
@@ -728,26 +728,31 @@ async function transportsInstructions() {
   }
   await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
   const client = fileURLToPath(new URL('./transport-instructions-client.mjs', import.meta.url));
+  const options = { client, calls: QUICK ? 200 : 1000, warmup: QUICK ? 2 : 6, rounds: QUICK ? 2 : 6 };
+  const count = (side) => instructionsPerCall(side, env.origin, options);
+  const layers = [
+    ['OAuthFetch.fetch', 'fetch-library'],
+    ['OAuthDispatcher.dispatch', 'undici-library'],
+    ['oauthInterceptor (composed)', 'interceptor-library'],
+    ['control: compose(interceptor that does nothing)', 'interceptor-noop'],
+  ];
   const rows = [];
-  for (const transport of ['fetch', 'undici']) {
-    const options = { client, calls: QUICK ? 200 : 1000, warmup: QUICK ? 2 : 6, rounds: QUICK ? 2 : 6 };
-    const library = await instructionsPerCall(`${transport}-library`, env.origin, options);
-    const baseline = await instructionsPerCall(`${transport}-baseline`, env.origin, options);
-    const control = await instructionsPerCall(`${transport}-baseline`, env.origin, options);
-    rows.push([
-      transport === 'fetch' ? 'OAuthFetch.fetch' : 'OAuthDispatcher.dispatch',
-      Math.round(library),
-      Math.round(baseline),
-      Math.round(control),
-      Math.round(library - baseline),
-    ]);
-    console.log(`  transports-instructions ${transport}: ${Math.round(library)} vs ${Math.round(baseline)}`);
+  const baselines = new Map(); // the interceptor and its control share one baseline (and its A/A)
+  for (const [layer, side] of layers) {
+    const baselineSide = side.replace(/-(library|noop)$/, '-baseline');
+    const library = Math.round(await count(side));
+    if (!baselines.has(baselineSide)) {
+      baselines.set(baselineSide, [Math.round(await count(baselineSide)), Math.round(await count(baselineSide))]);
+    }
+    const [baseline, control] = baselines.get(baselineSide);
+    rows.push([layer, library, baseline, control, library - baseline]);
+    console.log(`  transports-instructions ${side}: ${library} vs ${baseline}`);
   }
   say(
     `### 7d. Instructions per call: the fetch and undici layers\n\n` +
-      `callgrind (as 1b), the fewest instructions per call over the measured rounds. The transport under each side is a stub that answers at once and drives the handler synchronously (for fetch, \`globalThis.fetch\` replaced by a function returning a ready response), so the count is the library's own work per call with a cached token, against the same call with a static \`Authorization\` header (the baseline; the control row measures the baseline again). Node's fetch and undici's Agent under them are not counted: with them, the count moved by up to 2× between rounds (see bench/transport-subjects.mjs).\n\n` +
+      `callgrind (as 1b), the fewest instructions per call over 6 clean rounds of 1,000 calls after 6 warm-up rounds (bench/instructions.mjs: a clean round is one without a garbage collection or work on another thread; V8 runs without the memory reducer and incremental marking, which otherwise start on a timer and tripled the count under load). The transport under each side is a stub that answers at once and drives the handler synchronously (for fetch, \`globalThis.fetch\` replaced by a function returning a ready response; for undici, the stub in place of the Agent, taking handlers as an Agent does), so the count is the layer's own work per call with a cached token, against the same call with a static \`Authorization\` header (the baseline; the A/A control measures the baseline again). The interceptor is composed over the stub (\`Dispatcher.compose\`); the control row composes an interceptor that does nothing, with the static header: what composing any interceptor costs a dispatch in undici 7 (the handler wrapped to the new API for it, and unwrapped back below). Node's fetch machinery and undici's \`request\` are not counted (7c gives their time).\n\n` +
       table(
-        ['layer', 'library instr/call', 'baseline instr/call', 'A/A control instr/call', 'added by the library'],
+        ['layer', 'library instr/call', 'baseline instr/call', 'A/A control instr/call', 'added by the layer'],
         rows,
       ),
   );

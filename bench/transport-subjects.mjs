@@ -12,12 +12,12 @@
 // With `{ stub: true }` no call reaches the network: the dispatcher at the bottom answers at once
 // (StubDispatcher), as section 1b's stub axios adapter does. Tokens still come from the upstream.
 //
-// Section 7c gives no instructions per call (callgrind, as 1b does for axios). Under callgrind a
-// fetch call costs some 25 ms, and after 6,000 calls (four minutes a side) the count per round of
-// 250 still moved between 0.3 and 1.3 M. An undici baseline alone settles (67 k, within 0.5 %), but
-// with the Nest app in the same process (as on every library side) the count per round of 500
-// moved by up to 2×, and the library's fewest came out below the baseline's. Wall-clock µs, taken
-// in turns with the baseline, and bytes per call stand in.
+// Section 7c gives no instructions per call (callgrind, as 1b does for axios): under callgrind a
+// fetch call costs some 25 ms, and the count per round moved by up to 2× (most likely for the cause
+// bench/instructions.mjs has since found and removed: incremental marking started on a timer; not
+// measured again at this depth). Section 7d counts the library's layers alone over a stub
+// (bench/transport-instructions-client.mjs); here, wall-clock µs taken in turns with the baseline,
+// and bytes per call.
 import { createOidcInterceptor } from 'undici-oidc-interceptor';
 // The root copy of undici (CommonJS; loaded by path, as subjects.mjs loads the root axios).
 import undici from '../node_modules/undici/index.js';
