@@ -35,11 +35,14 @@ const networked = [
   'transports',
   'transports-cpu',
   'transports-instructions',
+  'transports-scale',
   'telemetry',
 ].some(runs);
 const { stubAdapter, subjects } = networked ? await import('./subjects.mjs') : {};
 const { baselines, fetchSubjects, undiciSubjects } =
-  runs('transports') || runs('transports-cpu') ? await import('./transport-subjects.mjs') : {};
+  runs('transports') || runs('transports-cpu') || runs('transports-scale')
+    ? await import('./transport-subjects.mjs')
+    : {};
 const env = networked ? await startUpstream() : undefined;
 try {
   say(`# Benchmark results\n\n${machine()}`);
@@ -53,6 +56,7 @@ try {
   if (runs('transports')) await transports();
   if (runs('transports-cpu')) await transportsCpu();
   if (runs('transports-instructions')) await transportsInstructions();
+  if (runs('transports-scale')) await transportsScale();
   if (runs('telemetry')) await telemetry();
   if (runs('dpop')) await dpop();
   if (runs('many-keys')) await manyKeys();
@@ -654,6 +658,19 @@ async function transportsCpu() {
         ],
         rows,
       ),
+  );
+}
+
+// 7e. OAuthFetch's ratio at concurrency 1 in microseconds (bench/fetch-in-situ.mjs). ~3 minutes.
+async function transportsScale() {
+  const { fetchInSitu } = await import('./fetch-in-situ.mjs');
+  await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
+  const windows = QUICK ? 2 : 30;
+  const rows = await fetchInSitu(env, { windows, windowMs: QUICK ? 200 : 1000 });
+  say(
+    `### 7e. The fetch ratio at concurrency 1, in microseconds\n\n` +
+      `Each row takes turns call by call with Node's global \`fetch\` + static header (as 7a at concurrency 1), in ${windows} windows of 1 s, the rows in turn. The last three rows are the baseline itself with a busy wait of 2, 5 and 10 µs before each \`fetch\`: the scale that turns a ratio into time added to a call. Ratio of means = req/s ratio (section 7's figure); ratio of medians = the baseline's median latency over the row's, which a stray slow call does not move. Median over windows, middle half in the next column.\n\n` +
+      table(['row', 'ratio of means', 'middle half', 'ratio of medians', 'middle half '], rows),
   );
 }
 
