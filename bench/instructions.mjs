@@ -28,10 +28,10 @@ export function callgrindAvailable() {
  * the clock: under valgrind a round takes 50× its native time, and V8 ran incremental marking from
  * a task (the memory reducer starts it on a wall-clock timer), in a round or across several,
  * without a collection the client could see; the calls then ran with marking barriers and steps,
- * which tripled the count under load. Without incremental marking, a collection is whole and seen. WebAssembly
- * stays on its baseline compiler (`--liftoff-only`): Node's fetch and undici parse HTTP with
- * llhttp, a Wasm module that V8 otherwise recompiles on a platform thread (~400 M instructions)
- * even single-threaded. What the calls allocate is measured apart (bytes/call).
+ * which tripled the count under load. Without incremental marking, a collection is whole and seen.
+ * WebAssembly stays on its baseline compiler (`--liftoff-only`): Node's fetch and undici parse HTTP
+ * with llhttp, a Wasm module that V8 otherwise recompiles on a platform thread (~400 M
+ * instructions) even single-threaded. What the calls allocate is measured apart (bytes/call).
  */
 export async function instructionsPerCall(
   side,

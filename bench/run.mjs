@@ -666,11 +666,12 @@ async function transportsScale() {
   const { fetchInSitu } = await import('./fetch-in-situ.mjs');
   await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
   const windows = QUICK ? 2 : 30;
-  const rows = await fetchInSitu(env, { windows, windowMs: QUICK ? 200 : 1000 });
+  const windowMs = QUICK ? 200 : 1000;
+  const rows = await fetchInSitu(env, { windows, windowMs });
   say(
     `### 7e. The fetch ratio at concurrency 1, in microseconds\n\n` +
-      `Each row takes turns call by call with Node's global \`fetch\` + static header (as 7a at concurrency 1), in ${windows} windows of 1 s, the rows in turn. The last three rows are the baseline itself with a busy wait of 2, 5 and 10 µs before each \`fetch\`: the scale that turns a ratio into time added to a call. Ratio of means = req/s ratio (section 7's figure); ratio of medians = the baseline's median latency over the row's, which a stray slow call does not move. Median over windows, middle half in the next column.\n\n` +
-      table(['row', 'ratio of means', 'middle half', 'ratio of medians', 'middle half '], rows),
+      `Each row takes turns call by call with Node's global \`fetch\` + static header (as 7a at concurrency 1), in ${windows} windows of ${windowMs} ms, the rows in turn. The last three rows are the baseline itself with a busy wait of 2, 5 and 10 µs before each \`fetch\`: the scale that turns a ratio into time added to a call. Ratio of means = req/s ratio (section 7's figure); ratio of medians = the baseline's median latency over the row's, which a stray slow call does not move. Median over windows, and the middle half (25th–75th percentile) of the per-window ratios.\n\n` +
+      table(['row', 'ratio of means', 'its middle half', 'ratio of medians', 'its middle half'], rows),
   );
 }
 
@@ -754,14 +755,15 @@ async function transportsInstructions() {
     ['control: compose(interceptor that does nothing)', 'interceptor-noop'],
   ];
   const rows = [];
-  const baselines = new Map(); // the interceptor and its control share one baseline (and its A/A)
+  const baselineCounts = new Map(); // the interceptor and its control share one baseline (and its A/A)
   for (const [layer, side] of layers) {
     const baselineSide = side.replace(/-(library|noop)$/, '-baseline');
     const library = Math.round(await count(side));
-    if (!baselines.has(baselineSide)) {
-      baselines.set(baselineSide, [Math.round(await count(baselineSide)), Math.round(await count(baselineSide))]);
+    if (!baselineCounts.has(baselineSide)) {
+      const pair = [Math.round(await count(baselineSide)), Math.round(await count(baselineSide))];
+      baselineCounts.set(baselineSide, pair);
     }
-    const [baseline, control] = baselines.get(baselineSide);
+    const [baseline, control] = baselineCounts.get(baselineSide);
     rows.push([layer, library, baseline, control, library - baseline]);
     console.log(`  transports-instructions ${side}: ${library} vs ${baseline}`);
   }

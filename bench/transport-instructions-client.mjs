@@ -1,8 +1,8 @@
 // Run under callgrind by bench/instructions.mjs (section 7d): the fetch and undici layers of the
 // library alone, against what the same call costs with a static header. The transport under them
 // is a stub that answers at once and synchronously drives the handler, so neither the network nor
-// Node's fetch machinery (whose own counts move by up to 2× between rounds) is in the count: what
-// is left is the library's own work per call, and the baseline's (a header copy).
+// Node's fetch machinery (some 25 ms a call under callgrind) is in the count: what is left is the
+// library's own work per call, and the baseline's (a header copy).
 // The interceptor is composed over the same stub (`Dispatcher.compose`, as on an Agent), against
 // the stub's own dispatch with the static header; `interceptor-noop` composes an interceptor that
 // does nothing (with the static header): what composing any interceptor costs undici's dispatch.
