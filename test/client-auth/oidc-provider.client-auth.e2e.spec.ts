@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate, type JsonWebKey } from 'node:crypto';
 import { HttpService } from '@nestjs/axios';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
@@ -51,6 +51,24 @@ function jwtClient(alg: KeyAlg): JwtClient {
 let jwtClients: Record<KeyAlg, JwtClient>;
 let idp: OidcProviderServer;
 let mtlsIdp: OidcProviderServer;
+/** The self-signed certificate (and its key) registered for `self-signed-client`, as RFC 8705 §2.2 has it. */
+let selfSigned: { cert: string; key: string };
+
+/** A client certificate of its own, signed by nobody: the subject is the test's client CN. */
+async function selfSignedCertificate() {
+  const pems = await generate([{ name: 'commonName', value: CLIENT_CN }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
+/** The client's JWK Set entry for a certificate: its public key with the certificate in `x5c`. */
+function certificateJwk(pem: string) {
+  const certificate = new X509Certificate(pem);
+  return { ...certificate.publicKey.export({ format: 'jwk' }), x5c: [certificate.raw.toString('base64')] };
+}
 
 interface SeenAssertion {
   header: Record<string, unknown>;
@@ -95,6 +113,7 @@ beforeAll(async () => {
     },
   });
   const { ca, serverCert, serverKey } = await tlsFixtures();
+  selfSigned = await selfSignedCertificate();
   mtlsIdp = await startOidcProvider({
     tls: { cert: serverCert, key: serverKey, ca },
     clients: [
@@ -103,8 +122,17 @@ beforeAll(async () => {
         token_endpoint_auth_method: 'tls_client_auth',
         tls_client_auth_subject_dn: `CN=${CLIENT_CN}`,
       }),
+      machineClient({
+        client_id: 'self-signed-client',
+        token_endpoint_auth_method: 'self_signed_tls_client_auth',
+        jwks: { keys: [certificateJwk(selfSigned.cert) as never] },
+      }),
     ],
-    configuration: { clientAuthMethods: ['tls_client_auth'], features: { mTLS: MTLS_FEATURE } },
+    configuration: {
+      clientAuthMethods: ['tls_client_auth', 'self_signed_tls_client_auth'],
+      // The provider matches the presented certificate's SHA-256 thumbprint with the client's `x5c`.
+      features: { mTLS: { ...MTLS_FEATURE, selfSignedTlsClientAuth: true } },
+    },
   });
 });
 afterAll(async () => {
@@ -234,6 +262,34 @@ describe('tls_client_auth against oidc-provider over real HTTPS', () => {
       tokenUrl: mtlsIdp.tokenUrl,
       clientId: 'mtls-client',
       tls: { cert: stranger.cert, key: stranger.private, ca },
+    });
+    await expect(app.tokens.getToken('idp')).rejects.toMatchObject({ code: 'invalid_client', status: 401 });
+  });
+});
+
+describe('self_signed_tls_client_auth against oidc-provider over real HTTPS', () => {
+  it('the certificate the client registered authenticates it, though no CA signed it', async () => {
+    const { ca } = await tlsFixtures();
+    const { token, authorization } = await tokenThroughHttpService({
+      strategy: 'oauth2',
+      authMethod: 'self_signed_tls_client_auth',
+      tokenUrl: mtlsIdp.tokenUrl,
+      clientId: 'self-signed-client',
+      tls: { cert: selfSigned.cert, key: selfSigned.key, ca },
+    });
+    expect(authorization).toBe(`Bearer ${token.accessToken}`);
+    expect(await issuedBy(mtlsIdp, token.accessToken)).toMatchObject({ clientId: 'self-signed-client' });
+  });
+
+  it('another self-signed certificate, with the same subject, is invalid_client', async () => {
+    const { ca } = await tlsFixtures();
+    const stranger = await selfSignedCertificate();
+    const app = await bootIdp({
+      strategy: 'oauth2',
+      authMethod: 'self_signed_tls_client_auth',
+      tokenUrl: mtlsIdp.tokenUrl,
+      clientId: 'self-signed-client',
+      tls: { cert: stranger.cert, key: stranger.key, ca },
     });
     await expect(app.tokens.getToken('idp')).rejects.toMatchObject({ code: 'invalid_client', status: 401 });
   });
