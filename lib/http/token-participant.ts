@@ -23,12 +23,6 @@ export class TokenParticipant implements BearerParticipant {
   private rulesRevision: number;
   /** The `Bearer` header of each token, while the token is in use. */
   private readonly bearerHeaders = new WeakMap<AccessToken, string>();
-  /**
-   * The last token asked for and its header: most calls carry the token the call before carried,
-   * and one compare beats a WeakMap probe (a hash of the token, on memory the transport's own work
-   * between two calls has pushed out of the caches: ~0.4 µs a fetch call, measured with perf).
-   */
-  private lastBearer: { token: AccessToken; header: string } | undefined;
 
   constructor(
     private readonly clients: OAuthClientRegistry,
@@ -64,11 +58,9 @@ export class TokenParticipant implements BearerParticipant {
   /** `Bearer <token>`, or `DPoP <token>` for a DPoP client's DPoP-bound token. */
   authorization(client: string, token: AccessToken): string {
     if (isDpopBound(token.tokenType) && this.current(client)?.dpop !== undefined) return `DPoP ${token.accessToken}`;
-    if (this.lastBearer?.token === token) return this.lastBearer.header;
     // One string per token, not one per call: a transport flattens (copies) a joined string once.
     let header = this.bearerHeaders.get(token);
     if (header === undefined) this.bearerHeaders.set(token, (header = `Bearer ${token.accessToken}`));
-    this.lastBearer = { token, header };
     return header;
   }
 
