@@ -251,17 +251,13 @@ describe('tls_client_auth against oidc-provider over real HTTPS', () => {
 
   it('a certificate the CA did not sign is invalid_client', async () => {
     const { ca } = await tlsFixtures();
-    const stranger = await generate([{ name: 'commonName', value: CLIENT_CN }], {
-      keyType: 'ec',
-      curve: 'P-256',
-      algorithm: 'sha256',
-    });
+    const stranger = await selfSignedCertificate();
     const app = await bootIdp({
       strategy: 'oauth2',
       authMethod: 'tls_client_auth',
       tokenUrl: mtlsIdp.tokenUrl,
       clientId: 'mtls-client',
-      tls: { cert: stranger.cert, key: stranger.private, ca },
+      tls: { cert: stranger.cert, key: stranger.key, ca },
     });
     await expect(app.tokens.getToken('idp')).rejects.toMatchObject({ code: 'invalid_client', status: 401 });
   });
