@@ -17,7 +17,6 @@ type Body = RequestInit['body'];
 export type OAuthFetchInit = RequestInit & { oauth?: OAuthRequestOption };
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-const isRedirect = (status: number) => status >= 301 && status <= 308 && REDIRECT_STATUSES.has(status);
 /** As the fetch standard: past this many hops a redirect chain is a network error. */
 const MAX_REDIRECTS = 20;
 
@@ -79,14 +78,12 @@ export class OAuthFetch {
     const oauth = init.oauth;
     // Most calls have no `oauth` option: their init goes on as given (it is never changed).
     const rest: RequestInit = 'oauth' in init ? withoutOAuthOption(init) : init;
-    // A URL string (most calls) is told apart without `instanceof`, which looks up `Request`'s `Symbol.hasInstance`.
-    const request = typeof input !== 'string' && input instanceof Request ? input : undefined;
+    const request = input instanceof Request ? input : undefined;
     const headers = headerRecord(request, rest.headers);
     // A caller's own credentials always win, and no token is fetched for them.
     if (oauth === false || findHeader(headers, 'authorization') !== undefined) return fetch(input, rest);
 
-    const url =
-      typeof input === 'string' ? input : (request?.url ?? (input instanceof URL ? input.href : String(input)));
+    const url = request?.url ?? (input instanceof URL ? input.href : String(input));
     const selection = readSelection(oauth);
     const target = this.targets.ofUrl(url);
     const chosen = chooseClient(this.participants, target, selection);
@@ -105,10 +102,11 @@ export class OAuthFetch {
     const { participant, client } = call.chosen;
     const authorization = participant.authorization(client, call.token);
     const sent = fetch(url, init === NO_INIT ? this.bareInit(authorization) : bearerInit(init, headers, authorization));
-    return sent.then((response) => {
-      const status = response.status; // a getter with a brand check: read once
-      return status === 401 || isRedirect(status) ? this.followRules(init, headers, url, call, response) : response;
-    });
+    return sent.then((response) =>
+      response.status !== 401 && !REDIRECT_STATUSES.has(response.status)
+        ? response
+        : this.followRules(init, headers, url, call, response),
+    );
   }
 
   /** The init of a call without one (`fetch(url)`), made once per token: fetch only reads it (frozen all the same). */
@@ -215,7 +213,7 @@ export class OAuthFetch {
       const proved = proof !== undefined;
       if (proved) participant.dpopNonce(client, hop.url, response.headers.get('dpop-nonce'));
       // Most answers are no redirect: the status decides before any header is read.
-      if (!followsRedirects || !isRedirect(response.status)) return { response, carried, proved };
+      if (!followsRedirects || !REDIRECT_STATUSES.has(response.status)) return { response, carried, proved };
       const location = response.headers.get('location');
       if (location === null) return { response, carried, proved };
       if (redirects >= MAX_REDIRECTS) throw new TypeError('fetch failed: too many redirects');
