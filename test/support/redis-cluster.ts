@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { pollUntil, RedisProcess, redisCli, removeTopology, topologyDir, type RedisNode } from './redis-node.js';
-import { freePort, loopbackArgs } from './redis-server.js';
+import { freePort, loopbackArgs, retryWhenPortTaken } from './redis-server.js';
 
 export interface RedisClusterTopology {
   readonly nodes: readonly RedisNode[];
@@ -30,7 +30,11 @@ export interface RedisClusterOptions {
  * of each chosen free too, with `cluster-port`), joined by `redis-cli --cluster create`. No
  * persistence; the nodes' config files live in a temp dir removed on `close`.
  */
-export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisClusterTopology> {
+export function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisClusterTopology> {
+  return retryWhenPortTaken(() => startClusterOnce(options));
+}
+
+async function startClusterOnce(options: RedisClusterOptions): Promise<RedisClusterTopology> {
   const masters = options.masters ?? 3;
   const replicas = options.replicas ?? 0;
   const nodeTimeoutMs = options.nodeTimeoutMs ?? 1_000;

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil, RedisProcess, redisCli, removeTopology, topologyDir, type RedisNode } from './redis-node.js';
-import { freePort, loopbackArgs } from './redis-server.js';
+import { freePort, loopbackArgs, retryWhenPortTaken } from './redis-server.js';
 
 export const SENTINEL_MASTER_NAME = 'oauth-master';
 
@@ -34,7 +34,11 @@ export interface RedisSentinelOptions {
  * `close`. Resolves once every sentinel knows the replicas and the other sentinels, so a failover
  * can be elected.
  */
-export async function startRedisSentinel(options: RedisSentinelOptions = {}): Promise<RedisSentinelTopology> {
+export function startRedisSentinel(options: RedisSentinelOptions = {}): Promise<RedisSentinelTopology> {
+  return retryWhenPortTaken(() => startSentinelOnce(options));
+}
+
+async function startSentinelOnce(options: RedisSentinelOptions): Promise<RedisSentinelTopology> {
   const replicas = options.replicas ?? 1;
   const sentinelCount = options.sentinels ?? 3;
   const downAfterMs = options.downAfterMs ?? 1_000;

@@ -122,6 +122,21 @@ export async function terminate(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * Runs `start` again (up to three times in all) when a redis-server could not bind a port
+ * `freePort` had found free: another process (often another test's client socket, whose ephemeral
+ * port may be a cluster bus port) took it in between. `start` must clean up after itself.
+ */
+export async function retryWhenPortTaken<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('Address already in use')) throw error;
+    }
+  }
+}
+
 /** A port nothing listens on right now (127.0.0.1). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
