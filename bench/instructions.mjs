@@ -72,7 +72,8 @@ export async function instructionsPerCall(
   try {
     if ((await line()) !== 'ready') throw new Error('instructions client did not start');
     const clean = [];
-    for (let round = 0; round < warmup + rounds * 4 && clean.length < rounds; round++) {
+    const mostRounds = rounds * 4;
+    for (let round = 0; round < warmup + mostRounds && clean.length < rounds; round++) {
       const before = counts();
       child.stdin.write('go\n');
       const collections = Number((await line()).split(' ')[1]);
@@ -81,7 +82,7 @@ export async function instructionsPerCall(
       const othersWorked = others.reduce((sum, n) => sum + n, 0) > main / 100;
       if (round >= warmup && collections === 0 && !othersWorked) clean.push(main / calls);
     }
-    if (clean.length === 0) throw new Error(`instructions client (${side}): no clean round in ${rounds * 4}`);
+    if (clean.length === 0) throw new Error(`instructions client (${side}): no clean round in ${mostRounds}`);
     return Math.min(...clean);
   } finally {
     child.stdin.end();

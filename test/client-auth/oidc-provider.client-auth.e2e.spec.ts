@@ -159,6 +159,16 @@ async function tokenThroughHttpService(options: OAuth2ClientOptions) {
   return { token, authorization: upstream.authorizations()[0] };
 }
 
+/** The module's options for a client of `mtlsIdp` presenting `certificate` (and trusting the test CA). */
+async function mtlsOptions(
+  authMethod: 'tls_client_auth' | 'self_signed_tls_client_auth',
+  clientId: string,
+  certificate: { cert: string; key: string },
+): Promise<OAuth2ClientOptions> {
+  const { ca } = await tlsFixtures();
+  return { strategy: 'oauth2', authMethod, tokenUrl: mtlsIdp.tokenUrl, clientId, tls: { ...certificate, ca } };
+}
+
 /** The provider's own record of an access token (undefined for one it did not issue). */
 async function issuedBy(server: OidcProviderServer, accessToken: string) {
   return server.provider.ClientCredentials.find(accessToken);
@@ -237,56 +247,32 @@ describe('client_secret_jwt against oidc-provider', () => {
 
 describe('tls_client_auth against oidc-provider over real HTTPS', () => {
   it('the client certificate signed by the trusted CA authenticates the client', async () => {
-    const { ca, clientCert, clientKey } = await tlsFixtures();
-    const { token, authorization } = await tokenThroughHttpService({
-      strategy: 'oauth2',
-      authMethod: 'tls_client_auth',
-      tokenUrl: mtlsIdp.tokenUrl,
-      clientId: 'mtls-client',
-      tls: { cert: clientCert, key: clientKey, ca },
-    });
+    const { clientCert, clientKey } = await tlsFixtures();
+    const { token, authorization } = await tokenThroughHttpService(
+      await mtlsOptions('tls_client_auth', 'mtls-client', { cert: clientCert, key: clientKey }),
+    );
     expect(authorization).toBe(`Bearer ${token.accessToken}`);
     expect(await issuedBy(mtlsIdp, token.accessToken)).toMatchObject({ clientId: 'mtls-client' });
   });
 
   it('a certificate the CA did not sign is invalid_client', async () => {
-    const { ca } = await tlsFixtures();
-    const stranger = await selfSignedCertificate();
-    const app = await bootIdp({
-      strategy: 'oauth2',
-      authMethod: 'tls_client_auth',
-      tokenUrl: mtlsIdp.tokenUrl,
-      clientId: 'mtls-client',
-      tls: { cert: stranger.cert, key: stranger.key, ca },
-    });
+    const app = await bootIdp(await mtlsOptions('tls_client_auth', 'mtls-client', await selfSignedCertificate()));
     await expect(app.tokens.getToken('idp')).rejects.toMatchObject({ code: 'invalid_client', status: 401 });
   });
 });
 
 describe('self_signed_tls_client_auth against oidc-provider over real HTTPS', () => {
   it('the certificate the client registered authenticates it, though no CA signed it', async () => {
-    const { ca } = await tlsFixtures();
-    const { token, authorization } = await tokenThroughHttpService({
-      strategy: 'oauth2',
-      authMethod: 'self_signed_tls_client_auth',
-      tokenUrl: mtlsIdp.tokenUrl,
-      clientId: 'self-signed-client',
-      tls: { cert: selfSigned.cert, key: selfSigned.key, ca },
-    });
+    const { token, authorization } = await tokenThroughHttpService(
+      await mtlsOptions('self_signed_tls_client_auth', 'self-signed-client', selfSigned),
+    );
     expect(authorization).toBe(`Bearer ${token.accessToken}`);
     expect(await issuedBy(mtlsIdp, token.accessToken)).toMatchObject({ clientId: 'self-signed-client' });
   });
 
   it('another self-signed certificate, with the same subject, is invalid_client', async () => {
-    const { ca } = await tlsFixtures();
     const stranger = await selfSignedCertificate();
-    const app = await bootIdp({
-      strategy: 'oauth2',
-      authMethod: 'self_signed_tls_client_auth',
-      tokenUrl: mtlsIdp.tokenUrl,
-      clientId: 'self-signed-client',
-      tls: { cert: stranger.cert, key: stranger.key, ca },
-    });
+    const app = await bootIdp(await mtlsOptions('self_signed_tls_client_auth', 'self-signed-client', stranger));
     await expect(app.tokens.getToken('idp')).rejects.toMatchObject({ code: 'invalid_client', status: 401 });
   });
 });

@@ -42,32 +42,25 @@ export interface RedisServer {
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-export async function startRedisServer(): Promise<RedisServer> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 5; attempt++) {
+export function startRedisServer(): Promise<RedisServer> {
+  return retryWhenPortTaken(async () => {
     const port = await freePort();
-    try {
-      let child = await launch(port);
-      const server: RedisServer = {
-        port,
-        url: `redis://127.0.0.1:${port}`,
-        get pid() {
-          return child.pid;
-        },
-        stop: () => terminate(child),
-        start: async () => {
-          if (child.exitCode === null && child.signalCode === null) return;
-          child = await launch(port);
-        },
-        pause: () => void child.kill('SIGSTOP'),
-        resume: () => void child.kill('SIGCONT'),
-      };
-      return server;
-    } catch (error) {
-      lastError = error; // most likely the port was taken between probing and binding: try another
-    }
-  }
-  throw lastError;
+    let child = await launch(port);
+    return {
+      port,
+      url: `redis://127.0.0.1:${port}`,
+      get pid() {
+        return child.pid;
+      },
+      stop: () => terminate(child),
+      start: async () => {
+        if (child.exitCode === null && child.signalCode === null) return;
+        child = await launch(port);
+      },
+      pause: () => void child.kill('SIGSTOP'),
+      resume: () => void child.kill('SIGCONT'),
+    };
+  });
 }
 
 function launch(port: number): Promise<ChildProcess> {
@@ -125,7 +118,8 @@ export async function terminate(child: ChildProcess): Promise<void> {
 /**
  * Runs `start` again (up to three times in all) when a redis-server could not bind a port
  * `freePort` had found free: another process (often another test's client socket, whose ephemeral
- * port may be a cluster bus port) took it in between. `start` must clean up after itself.
+ * port may be a cluster bus port) took it in between. `start` must clean up after itself. Every
+ * topology here (one server, a Cluster, Sentinel) starts through it.
  */
 export async function retryWhenPortTaken<T>(start: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
