@@ -35,6 +35,7 @@ const networked = [
   'transports',
   'transports-cpu',
   'transports-instructions',
+  'fetch-instructions',
   'transports-scale',
   'telemetry',
 ].some(runs);
@@ -56,6 +57,7 @@ try {
   if (runs('transports')) await transports();
   if (runs('transports-cpu')) await transportsCpu();
   if (runs('transports-instructions')) await transportsInstructions();
+  if (runs('transports-instructions') || runs('fetch-instructions')) await fetchInstructions();
   if (runs('transports-scale')) await transportsScale();
   if (runs('telemetry')) await telemetry();
   if (runs('dpop')) await dpop();
@@ -735,6 +737,32 @@ async function manyKeys() {
         ['cached getToken', 'ops/s', 'baseline ops/s', 'ratio'],
         [control, ...library].map(([name, ops]) => [name, ops, base[1], ratio(ops, base[1])]),
       ),
+  );
+}
+
+// 7f. Instructions per call of a whole fetch call, Node's fetch included (bench/fetch-instructions-client.mjs).
+async function fetchInstructions() {
+  if (!callgrindAvailable()) return;
+  await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
+  const client = fileURLToPath(new URL('./fetch-instructions-client.mjs', import.meta.url));
+  // Under callgrind one fetch call takes some 25 ms: rounds of 100 calls.
+  const options = { client, calls: QUICK ? 20 : 100, warmup: QUICK ? 2 : 4, rounds: QUICK ? 2 : 4 };
+  const count = async (side) => Math.round(await instructionsPerCall(side, env.origin, options));
+  const baseline = await count('baseline');
+  const rows = [];
+  for (const [name, side] of [
+    ['A/A control: fetch + static header, again', 'baseline'],
+    ["OAuthFetch.fetch on Node's own fetch (the token handed to the dispatcher)", 'library'],
+    ['OAuthFetch.fetch on a wrapped global fetch, as under MSW (the token as a header)', 'library-wrapped'],
+  ]) {
+    const n = await count(side);
+    rows.push([name, n, baseline, n - baseline, ratio(n, baseline)]);
+    console.log(`  fetch-instructions ${side}: ${n} vs ${baseline}`);
+  }
+  say(
+    `### 7f. Instructions per call: a whole fetch call\n\n` +
+      `callgrind as 7d, the fewest instructions per call over 4 clean rounds of 100 calls after 4 warm-up rounds, counting all of a call: Node's fetch (its undici ${process.versions.undici}) included, the body read, over a dispatcher that answers at once (\`init.dispatcher\`: the stub of 7c, so no socket). Baseline: \`fetch(url, { headers: { accept, authorization }, dispatcher })\`; the library's calls pass \`{ headers: { accept }, dispatcher }\` and a token is cached. On Node's own fetch the library hands the token to the dispatcher as fetch dispatches the call; where \`globalThis.fetch\` is not Node's own (here wrapped in a function, as MSW or nock do), it gives fetch the token as a header, as the baseline does.\n\n` +
+      table(['side', 'instr/call', 'baseline instr/call', 'difference', 'ratio'], rows),
   );
 }
 

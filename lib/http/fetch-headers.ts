@@ -3,7 +3,7 @@ export type HeaderRecord = Readonly<Record<string, string>>;
 type HeadersInit = NonNullable<RequestInit['headers']>;
 
 /** No headers: one shared record (records are only ever copied, never changed). */
-export const NO_HEADERS: HeaderRecord = Object.freeze({});
+const NO_HEADERS: HeaderRecord = Object.freeze({});
 
 /**
  * A call's headers as one record: the `Request`'s, then `init.headers` over them. A plain object

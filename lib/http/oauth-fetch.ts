@@ -6,8 +6,15 @@ import { TokenService } from '../token.service.js';
 import type { OAuthRequestOption, OAuthRequestOptions } from './oauth-request.options.js';
 import { apiWantsNonce } from '../dpop/dpop-challenge.js';
 import { shallowCopy } from '../common/shallow-copy.js';
-import { findHeader, headerRecord, NO_HEADERS, withoutHeaders, type HeaderRecord } from './fetch-headers.js';
+import { findHeader, headerRecord, withoutHeaders, type HeaderRecord } from './fetch-headers.js';
 import { RequestTargets, type ChosenClient } from './request-targets.js';
+import {
+  BearerDispatcher,
+  dispatcherOf,
+  globalDispatcher,
+  isNodeFetch,
+  type FetchDispatcher,
+} from './fetch-bearer-dispatcher.js';
 
 /** What `fetch` takes as its first argument: a URL string, a `URL` or a `Request`. */
 export type FetchInput = string | URL | Request;
@@ -57,7 +64,8 @@ interface Carrying<Token = AccessToken> {
 export class OAuthFetch {
   private readonly participants: readonly BearerParticipant[];
   private readonly targets: RequestTargets;
-  private lastBare: { authorization: string; init: RequestInit } | undefined;
+  /** The dispatcher of the last first hop, and the init of a call without one: made again when the token changes. */
+  private lastDispatched: { dispatcher: BearerDispatcher; bare: RequestInit } | undefined;
 
   constructor(tokens: TokenService) {
     this.participants = [tokens.participant];
@@ -101,7 +109,7 @@ export class OAuthFetch {
     // Only a first answer that is a redirect or a 401 needs `follow` and `answer`; the rest go back as they are.
     const { participant, client } = call.chosen;
     const authorization = participant.authorization(client, call.token);
-    const sent = fetch(url, init === NO_INIT ? this.bareInit(authorization) : bearerInit(init, headers, authorization));
+    const sent = fetch(url, this.firstHopInit(init, headers, authorization));
     return sent.then((response) =>
       response.status !== 401 && !REDIRECT_STATUSES.has(response.status)
         ? response
@@ -109,14 +117,22 @@ export class OAuthFetch {
     );
   }
 
-  /** The init of a call without one (`fetch(url)`), made once per token: fetch only reads it (frozen all the same). */
-  private bareInit(authorization: string): RequestInit {
-    if (this.lastBare?.authorization !== authorization) {
-      const init = bearerInit(NO_INIT, NO_HEADERS, authorization);
-      Object.freeze(init.headers);
-      this.lastBare = { authorization, init: Object.freeze(init) };
+  /**
+   * The first hop's init: the caller's, with a `BearerDispatcher` that adds the token as fetch
+   * hands the call to its dispatcher. Where fetch is not Node's own, or there is no dispatcher to pass
+   * the call on to (Node's fetch makes its global one at its first call; a jest realm never sees it),
+   * the token goes as a header instead.
+   */
+  private firstHopInit(init: RequestInit, headers: HeaderRecord, authorization: string): RequestInit {
+    const next = isNodeFetch(fetch) ? (dispatcherOf(init) ?? globalDispatcher()) : undefined;
+    if (next === undefined) return bearerInit(init, headers, authorization);
+    let last = this.lastDispatched;
+    if (last?.dispatcher.authorization !== authorization || last.dispatcher.next !== next) {
+      const dispatcher = new BearerDispatcher(authorization, next);
+      // A call without an init (`fetch(url)`) gets one init per token: fetch only reads it (frozen all the same).
+      last = this.lastDispatched = { dispatcher, bare: Object.freeze(dispatchedInit(NO_INIT, dispatcher)) };
     }
-    return this.lastBare.init;
+    return init === NO_INIT ? last.bare : dispatchedInit(init, last.dispatcher);
   }
 
   /** The rules for a call with a cached bearer token whose first answer is a redirect or a 401. */
@@ -257,6 +273,14 @@ function bearerInit(init: RequestInit, headers: HeaderRecord, authorization: str
 function hopInit(init: RequestInit, headers: HeaderRecord): RequestInit {
   const request = shallowCopy(init);
   request.headers = headers;
+  if ((init.redirect ?? 'follow') === 'follow') request.redirect = 'manual';
+  return request;
+}
+
+/** A hop's init: the caller's, with this dispatcher, following redirects here (`manual`) where fetch would have. */
+function dispatchedInit(init: RequestInit, dispatcher: BearerDispatcher): RequestInit {
+  const request = shallowCopy(init);
+  (request as { dispatcher?: FetchDispatcher }).dispatcher = dispatcher;
   if ((init.redirect ?? 'follow') === 'follow') request.redirect = 'manual';
   return request;
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
 import createClient from 'openapi-fetch';
+import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from 'undici';
 import { OAuthConfigError, OAuthFetch, type OAuthClientOptions } from '../../lib/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
 import { json, startRecordingServer, type RecordingServer } from '../support/recording-server.js';
@@ -72,6 +73,55 @@ describe('with the token already cached (sent without an async frame)', () => {
     expect(() => (answer = fetch('not a url'))).not.toThrow();
     await expect(answer).rejects.toMatchObject({ name: 'TypeError' });
     expect(api.requests).toHaveLength(1);
+  });
+});
+
+describe("on Node's own fetch the cached token rides the dispatcher, never fetch's own headers", () => {
+  /** A dispatcher that records the headers each call is dispatched with, then sends it on. */
+  function recordingDispatcher(next: Dispatcher) {
+    const headers: unknown[] = [];
+    const dispatcher = {
+      dispatch: (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => {
+        headers.push(options.headers);
+        return next.dispatch(options, handler);
+      },
+    };
+    return { headers, init: { dispatcher } as unknown as RequestInit };
+  }
+
+  it("the caller's init.dispatcher gets the call with the token added; fetch checked only the caller's headers", async () => {
+    const { fetch } = await boot();
+    const recording = recordingDispatcher(track(new Agent()));
+    const call = () => fetch(`${api.url}/items`, { ...recording.init, headers: { 'x-trace': 'abc' } });
+    expect((await echo(await call())).authorization).toBe('Bearer tok-1'); // no token cached yet: as a header
+    expect((await echo(await call())).authorization).toBe('Bearer tok-1');
+    expect(recording.headers[1]).toEqual(expect.arrayContaining(['x-trace', 'abc', 'authorization', 'Bearer tok-1']));
+    expect(api.requests.at(-1)!.headers['x-trace']).toBe('abc');
+  });
+
+  it('the global dispatcher is read at each call (setGlobalDispatcher may change it)', async () => {
+    const { fetch } = await boot();
+    const previous = getGlobalDispatcher();
+    track({ close: async () => setGlobalDispatcher(previous) });
+    await fetch(`${api.url}/items`);
+    const recording = recordingDispatcher(track(new Agent()));
+    setGlobalDispatcher(recording.init.dispatcher as unknown as Dispatcher);
+    expect((await echo(await fetch(`${api.url}/items`))).authorization).toBe('Bearer tok-1');
+    expect(recording.headers).toEqual([expect.arrayContaining(['authorization', 'Bearer tok-1'])]);
+  });
+
+  it("a global fetch that is not Node's own (MSW, nock, a polyfill) gets the token as a header, where it sees it", async () => {
+    const { fetch } = await boot();
+    const nodeFetch = globalThis.fetch;
+    const seen: (string | null)[] = [];
+    globalThis.fetch = (input, init) => {
+      seen.push(new Headers(init?.headers).get('authorization'));
+      return nodeFetch(input, init);
+    };
+    track({ close: async () => void (globalThis.fetch = nodeFetch) });
+    await fetch(`${api.url}/items`);
+    await fetch(`${api.url}/items`);
+    expect(seen).toEqual(['Bearer tok-1', 'Bearer tok-1']);
   });
 });
 

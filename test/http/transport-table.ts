@@ -58,14 +58,26 @@ export function transportTable(track: Cleanup['track']): Transport[] {
         },
     },
     {
+      // Node's own fetch, through the global dispatcher (importing undici sets one in this realm).
       name: 'OAuthFetch',
-      client:
-        (app) =>
-        async (url, { method = 'GET', body, headers, oauth } = {}) => {
-          const { fetch } = app.moduleRef.get(OAuthFetch);
-          const response = await fetch(url, { method, body, headers, oauth: oauth as never });
-          return answerOf(response.status, await response.text());
-        },
+      client: (app) => oauthFetchClient(app),
+    },
+    {
+      name: 'OAuthFetch (init.dispatcher: an undici Agent)',
+      client: (app) => {
+        const agent = track(new Agent());
+        return oauthFetchClient(app, { dispatcher: agent } as unknown as RequestInit);
+      },
+    },
+    {
+      // As under MSW or nock: the token goes as a header, where such a fetch can see it.
+      name: "OAuthFetch (a global fetch not Node's own)",
+      client: (app) => {
+        const nodeFetch = globalThis.fetch;
+        globalThis.fetch = (input, init) => nodeFetch(input, init);
+        track({ close: async () => void (globalThis.fetch = nodeFetch) });
+        return oauthFetchClient(app);
+      },
     },
     {
       name: 'undici (oauthInterceptor)',
@@ -109,6 +121,14 @@ export function transportTable(track: Cleanup['track']): Transport[] {
         ),
     },
   ];
+}
+
+function oauthFetchClient(app: HttpApp, init: RequestInit = {}) {
+  const { fetch } = app.moduleRef.get(OAuthFetch);
+  return async (url: string, { method = 'GET', body, headers, oauth }: CallOptions = {}) => {
+    const response = await fetch(url, { ...init, method, body, headers, oauth: oauth as never });
+    return answerOf(response.status, await response.text());
+  };
 }
 
 function undiciClient(
