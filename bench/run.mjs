@@ -746,7 +746,7 @@ async function fetchInstructions() {
   await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
   const client = fileURLToPath(new URL('./fetch-instructions-client.mjs', import.meta.url));
   // Under callgrind one fetch call takes some 25 ms: rounds of 100 calls.
-  const options = { client, calls: QUICK ? 20 : 100, warmup: QUICK ? 2 : 4, rounds: QUICK ? 2 : 4 };
+  const options = { client, calls: QUICK ? 20 : 100, warmup: QUICK ? 2 : 4, rounds: QUICK ? 2 : 6 };
   const count = async (side) => Math.round(await instructionsPerCall(side, env.origin, options));
   const baseline = await count('baseline');
   const rows = [];
@@ -761,7 +761,7 @@ async function fetchInstructions() {
   }
   say(
     `### 7f. Instructions per call: a whole fetch call\n\n` +
-      `callgrind as 7d, the fewest instructions per call over 4 clean rounds of 100 calls after 4 warm-up rounds, counting all of a call: Node's fetch (its undici ${process.versions.undici}) included, the body read, over a dispatcher that answers at once (\`init.dispatcher\`: the stub of 7c, so no socket). Baseline: \`fetch(url, { headers: { accept, authorization }, dispatcher })\`; the library's calls pass \`{ headers: { accept }, dispatcher }\` and a token is cached. On Node's own fetch the library hands the token to the dispatcher as fetch dispatches the call; where \`globalThis.fetch\` is not Node's own (here wrapped in a function, as MSW or nock do), it gives fetch the token as a header, as the baseline does.\n\n` +
+      `callgrind as 7d, the fewest instructions per call over 6 clean rounds of 100 calls after 4 warm-up rounds, counting all of a call: Node's fetch (its undici ${process.versions.undici}) included, the body read, over a dispatcher that answers at once (\`init.dispatcher\`: the stub of 7c, so no socket). Baseline: \`fetch(url, { headers: { accept, authorization }, dispatcher })\`; the library's calls pass \`{ headers: { accept }, dispatcher }\` and a token is cached. On Node's own fetch the library hands the token to the dispatcher as fetch dispatches the call; where \`globalThis.fetch\` is not Node's own (here wrapped in a function, as MSW or nock do), it gives fetch the token as a header, as the baseline does. Clean rounds still differ by up to 2× (deferred work, a finalizer or a timer, lands in one round or another), so the fewest moves by some ±20,000 from run to run: compare a row with the A/A control of the same run.\n\n` +
       table(['side', 'instr/call', 'baseline instr/call', 'difference', 'ratio'], rows),
   );
 }
@@ -797,7 +797,7 @@ async function transportsInstructions() {
   }
   say(
     `### 7d. Instructions per call: the fetch and undici layers\n\n` +
-      `callgrind (as 1b), the fewest instructions per call over 6 clean rounds of 1,000 calls after 6 warm-up rounds (bench/instructions.mjs: a clean round is one without a garbage collection or work on another thread; V8 runs without the memory reducer and incremental marking, which otherwise start on a timer and tripled the count under load). The transport under each side is a stub that answers at once and drives the handler synchronously (for fetch, \`globalThis.fetch\` replaced by a function returning a ready response; for undici, the stub in place of the Agent, taking handlers as an Agent does), so the count is the layer's own work per call with a cached token, against the same call with a static \`Authorization\` header (the baseline; the A/A control measures the baseline again). The interceptor is composed over the stub (\`Dispatcher.compose\`); the control row composes an interceptor that does nothing, with the static header: what composing any interceptor costs a dispatch in undici 7 (the handler wrapped to the new API for it, and unwrapped back below). Node's fetch machinery and undici's \`request\` are not counted (7c gives their time).\n\n` +
+      `callgrind (as 1b), the fewest instructions per call over 6 clean rounds of 1,000 calls after 6 warm-up rounds (bench/instructions.mjs: a clean round is one without a garbage collection or work on another thread; V8 runs without the memory reducer and incremental marking, which otherwise start on a timer and tripled the count under load). The transport under each side is a stub that answers at once and drives the handler synchronously (for fetch, \`globalThis.fetch\` replaced by a function returning a ready response, so \`OAuthFetch\` takes the path of a fetch not Node's own and gives it the token as a header: 7f counts the whole call on Node's fetch; for undici, the stub in place of the Agent, taking handlers as an Agent does), so the count is the layer's own work per call with a cached token, against the same call with a static \`Authorization\` header (the baseline; the A/A control measures the baseline again). The interceptor is composed over the stub (\`Dispatcher.compose\`); the control row composes an interceptor that does nothing, with the static header: what composing any interceptor costs a dispatch in undici 7 (the handler wrapped to the new API for it, and unwrapped back below). Node's fetch machinery and undici's \`request\` are not counted (7c gives their time).\n\n` +
       table(
         ['layer', 'library instr/call', 'baseline instr/call', 'A/A control instr/call', 'added by the layer'],
         rows,
