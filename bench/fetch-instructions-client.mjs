@@ -7,7 +7,7 @@
 //                    OAuthFetch then gives fetch the token as a header
 //   node bench/fetch-instructions-client.mjs <side> <origin> <calls>
 import { serveRounds } from './counted-rounds.mjs';
-import { credentials, nestApp, staticAuthorization } from './subjects.mjs';
+import { apiClient, nestApp, staticAuthorization } from './subjects.mjs';
 import { StubDispatcher } from './transport-subjects.mjs';
 
 const [side, origin, calls] = process.argv.slice(2);
@@ -30,15 +30,7 @@ if (side === 'baseline') {
     OAuthModule.forRoot({
       logger: false,
       telemetry: false,
-      clients: {
-        api: {
-          strategy: 'oauth2',
-          tokenUrl: env.tokenUrl,
-          clientId: credentials.CLIENT_ID,
-          clientSecret: credentials.CLIENT_SECRET,
-          attachTo: [`${origin}/api`],
-        },
-      },
+      clients: { api: apiClient(env) },
     }),
   ]);
   await app.get(TokenService).getToken('api');

@@ -245,3 +245,14 @@ export const subjects = [
 ];
 
 export const credentials = { CLIENT_ID, CLIENT_SECRET };
+
+/** The client the transport benchmarks use: the upstream's token endpoint, its token on the upstream's API. */
+export function apiClient(env) {
+  return {
+    strategy: 'oauth2',
+    tokenUrl: env.tokenUrl,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    attachTo: [`${env.origin}/api`],
+  };
+}

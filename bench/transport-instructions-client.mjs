@@ -10,7 +10,7 @@
 import undici from '../node_modules/undici/index.js';
 import UnwrapHandler from '../node_modules/undici/lib/handler/unwrap-handler.js';
 import { serveRounds } from './counted-rounds.mjs';
-import { credentials, nestApp, staticAuthorization } from './subjects.mjs';
+import { apiClient, nestApp, staticAuthorization } from './subjects.mjs';
 
 const [side, origin, calls] = process.argv.slice(2);
 const [transport, which] = side.split('-');
@@ -56,15 +56,7 @@ const app =
           OAuthModule.forRoot({
             logger: false,
             telemetry: false,
-            clients: {
-              api: {
-                strategy: 'oauth2',
-                tokenUrl: env.tokenUrl,
-                clientId: credentials.CLIENT_ID,
-                clientSecret: credentials.CLIENT_SECRET,
-                attachTo: [`${origin}/api`],
-              },
-            },
+            clients: { api: apiClient(env) },
           }),
         ],
         [OAuthDispatcher],

@@ -22,7 +22,7 @@ import { createOidcInterceptor } from 'undici-oidc-interceptor';
 // The root copy of undici (CommonJS; loaded by path, as subjects.mjs loads the root axios).
 import undici from '../node_modules/undici/index.js';
 import UnwrapHandler from '../node_modules/undici/lib/handler/unwrap-handler.js';
-import { checked, credentials, nestApp, staticAuthorization } from './subjects.mjs';
+import { apiClient, checked, credentials, nestApp, staticAuthorization } from './subjects.mjs';
 
 const { Agent, Dispatcher, request } = undici;
 const LIB = new URL(process.env.BENCH_LIB ?? '../dist/esm/index.js', import.meta.url);
@@ -69,15 +69,7 @@ export class StubDispatcher extends Dispatcher {
 function oauthModule(env) {
   return OAuthModule.forRoot({
     logger: false,
-    clients: {
-      api: {
-        strategy: 'oauth2',
-        tokenUrl: env.tokenUrl,
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        attachTo: [`${env.origin}/api`],
-      },
-    },
+    clients: { api: apiClient(env) },
   });
 }
 
