@@ -31,17 +31,15 @@ export function isNodeFetch(fetchFunction: typeof fetch): boolean {
   return lastFetchIsNodes;
 }
 
-/** The dispatcher a `fetch` init names, if any (Node's fetch takes `init.dispatcher`). */
-export function dispatcherOf(init: RequestInit): FetchDispatcher | undefined {
-  return (init as { dispatcher?: FetchDispatcher | null }).dispatcher ?? undefined;
-}
-
 /**
- * The dispatcher Node's fetch sends to when the init names none: set at fetch's first call (or its
- * load), or by undici's `setGlobalDispatcher`.
+ * Where Node's fetch sends a call: the dispatcher its init names, else the global one (set at
+ * fetch's first call or load, or by undici's `setGlobalDispatcher`), if there is one yet.
  */
-export function globalDispatcher(): FetchDispatcher | undefined {
-  return (globalThis as Record<symbol, FetchDispatcher | undefined>)[GLOBAL_DISPATCHER];
+export function nextDispatcher(init: RequestInit): FetchDispatcher | undefined {
+  return (
+    (init as { dispatcher?: FetchDispatcher | null }).dispatcher ??
+    (globalThis as Record<symbol, FetchDispatcher | undefined>)[GLOBAL_DISPATCHER]
+  );
 }
 
 /**

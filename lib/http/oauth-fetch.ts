@@ -8,13 +8,7 @@ import { apiWantsNonce } from '../dpop/dpop-challenge.js';
 import { shallowCopy } from '../common/shallow-copy.js';
 import { findHeader, headerRecord, withoutHeaders, type HeaderRecord } from './fetch-headers.js';
 import { RequestTargets, type ChosenClient } from './request-targets.js';
-import {
-  BearerDispatcher,
-  dispatcherOf,
-  globalDispatcher,
-  isNodeFetch,
-  type FetchDispatcher,
-} from './fetch-bearer-dispatcher.js';
+import { BearerDispatcher, isNodeFetch, nextDispatcher, type FetchDispatcher } from './fetch-bearer-dispatcher.js';
 
 /** What `fetch` takes as its first argument: a URL string, a `URL` or a `Request`. */
 export type FetchInput = string | URL | Request;
@@ -120,11 +114,10 @@ export class OAuthFetch {
   /**
    * The first hop's init: the caller's, with a `BearerDispatcher` that adds the token as fetch
    * hands the call to its dispatcher. Where fetch is not Node's own, or there is no dispatcher to pass
-   * the call on to (Node's fetch makes its global one at its first call; a jest realm never sees it),
-   * the token goes as a header instead.
+   * the call on to yet (Node 20 makes its global one at fetch's first call), the token goes as a header.
    */
   private firstHopInit(init: RequestInit, headers: HeaderRecord, authorization: string): RequestInit {
-    const next = isNodeFetch(fetch) ? (dispatcherOf(init) ?? globalDispatcher()) : undefined;
+    const next = isNodeFetch(fetch) ? nextDispatcher(init) : undefined;
     if (next === undefined) return bearerInit(init, headers, authorization);
     let last = this.lastDispatched;
     if (last?.dispatcher.authorization !== authorization || last.dispatcher.next !== next) {
@@ -271,17 +264,22 @@ function bearerInit(init: RequestInit, headers: HeaderRecord, authorization: str
 
 /** A hop's init: the caller's, with these headers, following redirects here (`manual`) where fetch would have. */
 function hopInit(init: RequestInit, headers: HeaderRecord): RequestInit {
-  const request = shallowCopy(init);
+  const request = redirectedHere(init);
   request.headers = headers;
+  return request;
+}
+
+/** A copy of the caller's init that leaves redirects to `OAuthFetch` (`manual`) where fetch would follow them. */
+function redirectedHere(init: RequestInit): RequestInit {
+  const request = shallowCopy(init);
   if ((init.redirect ?? 'follow') === 'follow') request.redirect = 'manual';
   return request;
 }
 
-/** A hop's init: the caller's, with this dispatcher, following redirects here (`manual`) where fetch would have. */
+/** The first hop's init on Node's fetch: the caller's, with this dispatcher in place of a header. */
 function dispatchedInit(init: RequestInit, dispatcher: BearerDispatcher): RequestInit {
-  const request = shallowCopy(init);
+  const request = redirectedHere(init);
   (request as { dispatcher?: FetchDispatcher }).dispatcher = dispatcher;
-  if ((init.redirect ?? 'follow') === 'follow') request.redirect = 'manual';
   return request;
 }
 
