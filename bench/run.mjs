@@ -682,7 +682,8 @@ async function transportsScale() {
 // 7g. p99 ratios from long interleaved runs (bench/tail-latency.mjs): every side of a transport in
 // the same stretch, with a bootstrap interval. ~2 × 2 × BENCH_TAIL_SECONDS (default 120 s).
 async function transportsTail() {
-  const { interleavedCalls, interleavedRounds, p99Ratio, pooledP99, sortedBlock } = await import('./tail-latency.mjs');
+  const { interleavedCalls, interleavedRounds, meanLatency, p99Ratio, pooledP99, sortedBlock } =
+    await import('./tail-latency.mjs');
   const durationMs = QUICK ? 2_000 : Number(process.env.BENCH_TAIL_SECONDS ?? 120) * 1000;
   const blockMs = QUICK ? 200 : 1_000;
   const roundMs = QUICK ? 100 : 500;
@@ -718,6 +719,7 @@ async function transportsTail() {
         transport,
         concurrency,
         r.calls,
+        (meanLatency(base) / meanLatency(side)).toFixed(3),
         r.p99,
         pooledP99(base),
         r.ratio.toFixed(3),
@@ -729,13 +731,14 @@ async function transportsTail() {
   const seconds = durationMs / 1000;
   say(
     `### 7g. p99 from long interleaved runs\n\n` +
-      `At concurrency 1 fetch's p99 falls where the latency distribution is sparse (this machine's stalls of a few ms hit 1–2 % of calls: p98 ~0.8 ms, p99 1.3–2.5 ms, p99.5 ~5 ms), and at 32 a round's p99 moves with the collections and stalls that happen to land in it, so section 7's p99 ratios swing by up to ±15 % in its own A/A rows. Here all sides of a transport run in one stretch of ${seconds} s per concurrency: the baseline (\`fetch\` or \`undici.request\` with a static header), a second copy of it (the A/A control), and the library's clients. Concurrency 1: every turn calls each side once, in a fresh random order, latencies grouped in blocks of ${blockMs} ms. Concurrency 32: rounds of ${roundMs} ms, one side at a time, each side once per cycle in random order. p99 over every call of a side; the interval is the 5th–95th percentile of the same ratio over 200 bootstrap resamples of blocks (a side's block and the baseline's of the same cycle drawn together). Target: p99 ratio ≤ 1.05.\n\n` +
+      `At concurrency 1 fetch's p99 falls where the latency distribution is sparse (this machine's stalls of a few ms hit 1–2 % of calls: p98 ~0.8 ms, p99 1.3–2.5 ms, p99.5 ~5 ms), and at 32 a round's p99 moves with the collections and stalls that happen to land in it, so section 7's p99 ratios swing by up to ±15 % in its own A/A rows. Here all sides of a transport run in one stretch of ${seconds} s per concurrency: the baseline (\`fetch\` or \`undici.request\` with a static header), a second copy of it (the A/A control), and the library's clients. Concurrency 1: every turn calls each side once, in a fresh random order, latencies grouped in blocks of ${blockMs} ms. Concurrency 32: rounds of ${roundMs} ms, one side at a time, each side once per cycle in random order. p99 over every call of a side; the interval is the 5th–95th percentile of the same ratio over 200 bootstrap resamples of blocks (a side's block and the baseline's of the same cycle drawn together). "req/s ratio" = the baseline's mean latency over the side's (at a fixed concurrency, req/s = concurrency / mean latency), a throughput ratio over the same stretch. Target: p99 ratio ≤ 1.05.\n\n` +
       table(
         [
           'client',
           'transport',
           'concurrency',
           'calls',
+          'req/s ratio',
           'p99 ms',
           'baseline p99 ms',
           'p99 ratio',

@@ -96,6 +96,20 @@ export function pooledP99(blocks) {
   return tails.length >= fromTop && exact ? p99 : percentile(concat(blocks.map((b) => b.all)).sort(), 0.99);
 }
 
+/**
+ * A side's mean latency over all its calls. At a fixed concurrency, req/s = concurrency / mean
+ * latency (Little's law), so the baseline's mean over a side's is the side's req/s ratio.
+ */
+export function meanLatency(blocks) {
+  let sum = 0;
+  let n = 0;
+  for (const { all } of blocks) {
+    for (const latency of all) sum += latency;
+    n += all.length;
+  }
+  return sum / n;
+}
+
 function concat(arrays) {
   const out = new Float64Array(arrays.reduce((sum, a) => sum + a.length, 0));
   let offset = 0;
