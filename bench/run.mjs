@@ -688,7 +688,7 @@ async function transportsTail() {
   const blockMs = QUICK ? 200 : 1_000;
   const roundMs = QUICK ? 100 : 500;
   await env.control({ tokenDelayMs: 0, expiresIn: 3600 });
-  const runs = []; // the statistics come after every run: a bootstrap is seconds of idle sockets
+  const measured = []; // the statistics come after all of it: a bootstrap is seconds of idle sockets
   for (const [list, { baseline }, transport] of [
     [fetchSubjects, baselines.fetch, 'global fetch'],
     [undiciSubjects.filter((s) => s.id.startsWith('oauth-')), baselines.undici, 'undici request'],
@@ -699,18 +699,18 @@ async function transportsTail() {
     try {
       for (const concurrency of [1, 32]) {
         for (const call of calls) await closedLoop(call, concurrency, 500);
-        const measured =
+        const latencies =
           concurrency === 1
             ? await interleavedCalls(calls, durationMs, blockMs)
             : await interleavedRounds(calls, concurrency, durationMs, roundMs);
-        runs.push({ names, transport, concurrency, ...measured });
+        measured.push({ names, transport, concurrency, ...latencies });
         console.log(`  transports-tail ${transport} c=${concurrency}: measured`);
       }
     } finally {
       for (const side of sides) await side.close();
     }
   }
-  const rows = runs.flatMap(({ names, transport, concurrency, sides, failed }) => {
+  const rows = measured.flatMap(({ names, transport, concurrency, sides, failed }) => {
     const [base, ...others] = sides.map((blocks) => blocks.map(sortedBlock));
     return others.map((side, i) => {
       const r = p99Ratio(side, base);

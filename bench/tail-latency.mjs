@@ -122,9 +122,8 @@ function concat(arrays) {
 
 /**
  * The p99 of `side` over the p99 of `baseline` (blocks from `sortedBlock`), both over all their
- * calls, and a 90 % interval:
- * the same ratio over `resamples` bootstrap samples of cycles (a side's block and the baseline's
- * block of the same cycle are drawn together, as they met the same load).
+ * calls, and a 90 % interval: the same ratio over `resamples` bootstrap samples of cycles (a side's
+ * block and the baseline's block of the same cycle are drawn together, as they met the same load).
  */
 export function p99Ratio(side, baseline, resamples = 200, seed = 7) {
   const next = random(seed);
@@ -135,11 +134,12 @@ export function p99Ratio(side, baseline, resamples = 200, seed = 7) {
     ratios.push(pooledP99(picks.map((c) => side[c])) / pooledP99(picks.map((c) => baseline[c])));
   }
   ratios.sort((a, b) => a - b);
+  const p99 = pooledP99(side);
   return {
-    ratio: pooledP99(side) / pooledP99(baseline),
+    ratio: p99 / pooledP99(baseline),
     low: percentile(ratios, 0.05),
     high: percentile(ratios, 0.95),
-    p99: pooledP99(side),
+    p99,
     calls: side.reduce((n, block) => n + block.all.length, 0),
   };
 }
