@@ -682,7 +682,7 @@ async function transportsScale() {
 // 7g. p99 ratios from long interleaved runs (bench/tail-latency.mjs): every side of a transport in
 // the same stretch, with a bootstrap interval. ~2 × 2 × BENCH_TAIL_SECONDS (default 120 s).
 async function transportsTail() {
-  const { interleavedCalls, interleavedRounds, meanLatency, p99Ratio, pooledP99, sortedBlock } =
+  const { interleavedCalls, interleavedRounds, meanLatency, p99Ratio, sortedBlock } =
     await import('./tail-latency.mjs');
   const durationMs = QUICK ? 2_000 : Number(process.env.BENCH_TAIL_SECONDS ?? 120) * 1000;
   const blockMs = QUICK ? 200 : 1_000;
@@ -721,7 +721,7 @@ async function transportsTail() {
         r.calls,
         (meanLatency(base) / meanLatency(side)).toFixed(3),
         r.p99,
-        pooledP99(base),
+        r.baselineP99,
         r.ratio.toFixed(3),
         `${r.low.toFixed(3)}–${r.high.toFixed(3)}`,
         failed[i + 1],

@@ -135,11 +135,13 @@ export function p99Ratio(side, baseline, resamples = 200, seed = 7) {
   }
   ratios.sort((a, b) => a - b);
   const p99 = pooledP99(side);
+  const baselineP99 = pooledP99(baseline);
   return {
-    ratio: p99 / pooledP99(baseline),
+    ratio: p99 / baselineP99,
     low: percentile(ratios, 0.05),
     high: percentile(ratios, 0.95),
     p99,
+    baselineP99,
     calls: side.reduce((n, block) => n + block.all.length, 0),
   };
 }
