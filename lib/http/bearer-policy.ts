@@ -2,7 +2,7 @@
  * The rules of bearer tokens on outgoing calls, whatever the transport: which client's token a
  * call gets, when a caller's own credentials win, where a redirect may carry the token, and when a
  * 401 means our token was refused and the call may be retried. Pure functions over a small
- * description of the call; each transport (axios today) is a thin adapter over them.
+ * description of the call; each transport (axios, fetch, undici) is a thin adapter over them.
  */
 import { configMessages } from '../errors/messages.js';
 import { OAuthConfigError } from '../errors/oauth-config.error.js';
