@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Cluster, Redis } from 'ioredis';
@@ -76,7 +75,8 @@ async function connection(library: Library, topology: Topology, via?: RedisProxi
     redis.on('error', () => undefined);
     opened.push({ close: async () => redis.disconnect() });
     // As an app would before serving: a Cluster still learning its slots queues the store's first calls.
-    if (redis.status !== 'ready') await once(redis, 'ready');
+    // (Not events.once: it rejects on an 'error', and errors while connecting are retried here.)
+    if (redis.status !== 'ready') await new Promise((ready) => redis.once('ready', ready));
     return redis;
   }
   const socket = { reconnectStrategy: 50 };
