@@ -712,6 +712,7 @@ async function transportsTail() {
   }
   const rows = measured.flatMap(({ names, transport, concurrency, sides, failed }) => {
     const [base, ...others] = sides.map((blocks) => blocks.map(sortedBlock));
+    const baseMean = meanLatency(base);
     return others.map((side, i) => {
       const r = p99Ratio(side, base);
       return [
@@ -719,7 +720,7 @@ async function transportsTail() {
         transport,
         concurrency,
         r.calls,
-        (meanLatency(base) / meanLatency(side)).toFixed(3),
+        (baseMean / meanLatency(side)).toFixed(3),
         r.p99,
         r.baselineP99,
         r.ratio.toFixed(3),
