@@ -6,7 +6,7 @@ import { TokenRequestError, type AccessToken, type OAuthClientOptions } from '..
 import { RedisTokenStore, type RedisConnection } from '../../lib/stores/redis/index.js';
 import * as redisScripts from '../../lib/stores/redis/redis-scripts.js';
 import { FakeClock } from '../../lib/testing/index.js';
-import { bootOAuth, type Booted } from '../support/boot.js';
+import { bootOAuth, flushMicrotasks, type Booted } from '../support/boot.js';
 import { json, startRecordingServer, type RecordedRequest, type RecordingServer } from '../support/recording-server.js';
 import { startRedisCluster, type RedisClusterTopology } from '../support/redis-cluster.js';
 import { RedisProxies } from '../support/redis-proxy.js';
@@ -318,6 +318,53 @@ describeWithRedis('RedisTokenStore on every client library and topology', () => 
         expect(served).toEqual(t2);
         expect(await r.tokens.getToken('payouts')).toEqual(other);
         expect(server.requests).toHaveLength(3);
+      });
+
+      it("R's subscription comes back after a cut: an invalidation made once R is back reaches it", async () => {
+        const a = await replica();
+        const r = await replica({ via: proxies });
+        await listening(2);
+        const t1 = await a.tokens.getToken('ledger');
+        expect(await r.tokens.getToken('ledger')).toEqual(t1);
+
+        proxies.cut();
+        await until(async () => (await subscribers()) === 1, 10_000, "R's subscriber cut off");
+        proxies.heal();
+        await listening(2);
+        // Only the message can tell R now: it serves the token from its own memory, without reading Redis.
+        await a.tokens.invalidate('ledger');
+        let served: AccessToken = t1;
+        await until(
+          async () => (served = await r.tokens.getToken('ledger')).accessToken !== t1.accessToken,
+          5_000,
+          'R dropped the token',
+        );
+        expect(await a.tokens.getToken('ledger')).toEqual(served);
+        expect(server.requests).toHaveLength(2);
+      });
+
+      it('R closes while Redis has not answered its SUBSCRIBE after a reconnect: no unhandled rejection', async () => {
+        // ioredis's own resubscribing leaves that rejection unhandled (redis/ioredis#2187, in no release
+        // yet): it ended the process. The store resubscribes itself.
+        const r = await replica({ via: proxies });
+        await listening(1);
+        proxies.swallowRepliesAfter('subscribe');
+        proxies.cut();
+        await until(async () => (await subscribers()) === 0, 10_000, "R's subscriber cut off");
+        proxies.heal();
+        await listening(1); // Redis subscribed R again; the answer never reaches R
+
+        const unhandled: unknown[] = [];
+        const record = (reason: unknown) => void unhandled.push(reason);
+        process.on('unhandledRejection', record);
+        try {
+          opened.splice(opened.indexOf(r), 1);
+          await r.close();
+          await flushMicrotasks();
+        } finally {
+          process.off('unhandledRejection', record);
+        }
+        expect(unhandled).toEqual([]);
       });
 
       it('setCredentials made while R was cut off: R drops the client within 1 s and uses its own credentials', async () => {

@@ -9,6 +9,11 @@ export interface RedisProxy {
   readonly targetPort: number;
   cut(): void;
   heal(): void;
+  /**
+   * From now on, a connection that sends `command` (its name, any case) gets no more replies: Redis
+   * runs what it is sent, the client waits for answers that never come (until `cut()` or `close()`).
+   */
+  swallowRepliesAfter(command: string): void;
   /** `performance.now()` of the first reply Redis sent through the proxy since the last `heal()`, if any. */
   readonly firstReplyAfterHeal: number | undefined;
   close(): Promise<void>;
@@ -19,6 +24,7 @@ export async function startRedisProxy(targetPort: number): Promise<RedisProxy> {
   let cut = false;
   let healedAt: number | undefined;
   let firstReply: number | undefined;
+  let swallowAfter: string | undefined;
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -29,11 +35,18 @@ export async function startRedisProxy(targetPort: number): Promise<RedisProxy> {
     track(client);
     if (cut) return void client.destroy();
     const upstream = track(connect(targetPort, '127.0.0.1'));
+    let swallowing = false;
     upstream.on('data', (chunk: Buffer) => {
+      if (swallowing) return;
       if (healedAt !== undefined && firstReply === undefined) firstReply = performance.now();
       client.write(chunk);
     });
-    client.on('data', (chunk: Buffer) => upstream.write(chunk));
+    client.on('data', (chunk: Buffer) => {
+      // RESP sends a command's name as a bulk string of its own: "$9\r\nsubscribe\r\n".
+      if (swallowAfter !== undefined && chunk.toString('latin1').toLowerCase().includes(`\r\n${swallowAfter}\r\n`))
+        swallowing = true;
+      upstream.write(chunk);
+    });
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -53,6 +66,7 @@ export async function startRedisProxy(targetPort: number): Promise<RedisProxy> {
       healedAt = performance.now();
       firstReply = undefined;
     },
+    swallowRepliesAfter: (command: string) => void (swallowAfter = command.toLowerCase()),
     get firstReplyAfterHeal() {
       return firstReply;
     },
@@ -84,6 +98,10 @@ export class RedisProxies {
 
   heal(): void {
     for (const proxy of this.proxies) proxy.heal();
+  }
+
+  swallowRepliesAfter(command: string): void {
+    for (const proxy of this.proxies) proxy.swallowRepliesAfter(command);
   }
 
   /** The first reply through any of the proxies since `heal()`. */

@@ -79,11 +79,12 @@ export class IoredisCommands implements RedisCommands {
 
   /**
    * One server or Sentinel: a duplicate connection, which reconnects (to the new master after a
-   * failover) and resubscribes by itself. Each time it is ready, subscribing once more (a no-op
-   * for Redis) tells when the subscription is back.
+   * failover); each time it is ready, the store subscribes again and so knows when it is back.
+   * Not ioredis's own resubscribing: it leaves its SUBSCRIBE's rejection unhandled (the connection
+   * closing before the answer), which ends the process (redis/ioredis#2187, in no release yet).
    */
   private follow(redis: Redis, channel: string, handlers: SubscriptionHandlers): { close(): void } {
-    const subscriber = redis.duplicate();
+    const subscriber = redis.duplicate({ autoResubscribe: false });
     subscriber.on('error', noop);
     subscriber.on('message', (from: string, text: string) => from === channel && handlers.message(text));
     const resubscribed = () => subscriber.subscribe(channel).then(() => handlers.subscribed(), noop);
