@@ -117,6 +117,18 @@ async function until(condition: () => boolean | Promise<boolean>, boundMs: numbe
   }
 }
 
+/** `a` invalidates 'ledger'; `b` stops serving `stale` (its own in-memory copy) and both then share one new token. */
+async function invalidateAndSeeDropped(a: Booted, b: Booted, stale: AccessToken): Promise<void> {
+  await a.tokens.invalidate('ledger');
+  let fresh: AccessToken = stale;
+  await until(
+    async () => (fresh = await b.tokens.getToken('ledger')).accessToken !== stale.accessToken,
+    5_000,
+    'the other replica dropped the token',
+  );
+  expect(await a.tokens.getToken('ledger')).toEqual(fresh);
+}
+
 async function failure(app: Booted, client: string): Promise<TokenRequestError> {
   const error = await app.tokens.getToken(client).then(
     () => undefined,
@@ -204,14 +216,7 @@ describeWithRedis('RedisTokenStore on every client library and topology', () => 
       await listening(2);
       const first = await a.tokens.getToken('ledger');
       expect(await b.tokens.getToken('ledger')).toEqual(first);
-      await a.tokens.invalidate('ledger');
-      let fresh: AccessToken = first;
-      await until(
-        async () => (fresh = await b.tokens.getToken('ledger')).accessToken !== first.accessToken,
-        5_000,
-        'B dropped the token',
-      );
-      expect(await a.tokens.getToken('ledger')).toEqual(fresh);
+      await invalidateAndSeeDropped(a, b, first);
       expect(server.requests).toHaveLength(2);
     });
 
@@ -332,14 +337,7 @@ describeWithRedis('RedisTokenStore on every client library and topology', () => 
         proxies.heal();
         await listening(2);
         // Only the message can tell R now: it serves the token from its own memory, without reading Redis.
-        await a.tokens.invalidate('ledger');
-        let served: AccessToken = t1;
-        await until(
-          async () => (served = await r.tokens.getToken('ledger')).accessToken !== t1.accessToken,
-          5_000,
-          'R dropped the token',
-        );
-        expect(await a.tokens.getToken('ledger')).toEqual(served);
+        await invalidateAndSeeDropped(a, r, t1);
         expect(server.requests).toHaveLength(2);
       });
 
