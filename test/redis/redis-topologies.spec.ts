@@ -305,6 +305,14 @@ describeWithRedis('RedisTokenStore on every client library and topology', () => 
         return served;
       }
 
+      /** Cuts R off until Redis has dropped its subscriber (`others` stay), lets it back, waits until Redis counts it again. */
+      async function cutOffAndBack(others: number) {
+        proxies.cut();
+        await until(async () => (await subscribers()) === others, 10_000, "R's subscriber cut off");
+        proxies.heal();
+        await listening(others + 1);
+      }
+
       it('an invalidation made while R was cut off takes effect on R within 1 s of reconnecting', async () => {
         const a = await replica();
         const r = await replica({ via: proxies });
@@ -332,10 +340,7 @@ describeWithRedis('RedisTokenStore on every client library and topology', () => 
         const t1 = await a.tokens.getToken('ledger');
         expect(await r.tokens.getToken('ledger')).toEqual(t1);
 
-        proxies.cut();
-        await until(async () => (await subscribers()) === 1, 10_000, "R's subscriber cut off");
-        proxies.heal();
-        await listening(2);
+        await cutOffAndBack(1);
         // Only the message can tell R now: it serves the token from its own memory, without reading Redis.
         await invalidateAndSeeDropped(a, r, t1);
         expect(server.requests).toHaveLength(2);
@@ -347,10 +352,7 @@ describeWithRedis('RedisTokenStore on every client library and topology', () => 
         const r = await replica({ via: proxies });
         await listening(1);
         proxies.swallowRepliesAfter('subscribe');
-        proxies.cut();
-        await until(async () => (await subscribers()) === 0, 10_000, "R's subscriber cut off");
-        proxies.heal();
-        await listening(1); // Redis subscribed R again; the answer never reaches R
+        await cutOffAndBack(0); // Redis subscribed R again; the answer never reaches R
 
         const unhandled: unknown[] = [];
         const record = (reason: unknown) => void unhandled.push(reason);
